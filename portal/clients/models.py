@@ -1,0 +1,103 @@
+"""The portal's OAuth client: DOT's Application, on DOT's own table, plus what the portal needs."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from oauth2_provider.models import AbstractApplication, ApplicationManager
+
+from portal.clients import grants, redirect_uris
+
+
+class Application(AbstractApplication):
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        SUSPENDED = "suspended", _("Suspended")
+
+    description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
+    logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))
+    homepage_url = models.URLField(blank=True, max_length=500, verbose_name=_("homepage URL"))
+    privacy_policy_url = models.URLField(blank=True, max_length=500, verbose_name=_("privacy policy URL"))
+    terms_of_service_url = models.URLField(blank=True, max_length=500, verbose_name=_("terms of service URL"))
+    # Every grant the app may use. DOT's single `authorization_grant_type` stays filled (with the app's
+    # main grant) because DOT's own code and admin read it; `allows_grant_type` reads both.
+    grant_types = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[grants.validate_grant_type_list],
+        verbose_name=_("grant types"),
+        help_text=_("All grant types this app may use."),
+    )
+    # Deprecated grants (RFC 9700: implicit, password, hybrid) work only when staff listed them here.
+    staff_allowed_grants = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[grants.validate_deprecated_grant_list],
+        verbose_name=_("deprecated grants allowed by staff"),
+    )
+    review_status = models.CharField(
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
+        db_index=True,
+        verbose_name=_("review status"),
+    )
+
+    objects = ApplicationManager()
+
+    class Meta(AbstractApplication.Meta):
+        db_table = "oauth2_provider_application"
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+
+    def natural_key(self):
+        return (self.client_id,)
+
+    @property
+    def is_approved(self) -> bool:
+        return self.review_status == self.ReviewStatus.APPROVED
+
+    def effective_grant_types(self) -> frozenset[str]:
+        """The grants this app may use right now: those it registered, minus unreviewed deprecated ones."""
+        registered = set(self.grant_types) | {self.authorization_grant_type}
+        return frozenset(
+            grant
+            for grant in registered
+            if grant not in grants.DEPRECATED or grant in self.staff_allowed_grants
+        )
+
+    def allows_grant_type(self, *grant_types: str) -> bool:
+        # DOT passes several acceptable grants at once (e.g. a refresh is fine for any of five grants).
+        return not self.effective_grant_types().isdisjoint(grant_types)
+
+    def is_usable(self, request) -> bool:
+        # DOT consults this when loading a client for any protocol request and when validating a bearer
+        # token, so a pending, rejected or suspended app can neither obtain nor use tokens.
+        return self.is_approved
+
+    def get_allowed_schemes(self) -> list[str]:
+        return redirect_uris.allowed_schemes(self.redirect_uris.split())
+
+    def clean(self) -> None:
+        # The portal's rules first, because their messages name the URI and say what to do; DOT's own
+        # checks (origins, algorithm, a redirect URI for redirecting grants) still run, but a field the
+        # portal already rejected is reported once, in the portal's words.
+        errors: dict[str, list[ValidationError]] = {}
+        for field in ("redirect_uris", "post_logout_redirect_uris"):
+            try:
+                redirect_uris.validate_redirect_uri_list(getattr(self, field).split())
+            except ValidationError as exc:
+                errors[field] = exc.error_list
+        if not self.redirect_uris.split() and not grants.REDIRECTING.isdisjoint(self.effective_grant_types()):
+            errors.setdefault("redirect_uris", []).append(
+                ValidationError("Add at least one redirect URI: the authorization code flow needs one.")
+            )
+        try:
+            super().clean()
+        except ValidationError as exc:
+            for field, field_errors in exc.error_dict.items():
+                errors.setdefault(field, field_errors)
+        if errors:
+            raise ValidationError(errors)

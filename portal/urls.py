@@ -1,0 +1,35 @@
+"""URL map. Only DOT's protocol URL lists are mounted: its management pages (which show a stored secret
+hash as if it were the secret and let the client id be edited) are replaced by the portal's own."""
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from oauth2_provider import urls as dot_urls
+
+from portal import health
+from portal.consent.views import AuthorizationView
+from portal.pages import views as pages_views
+
+# The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out.
+oauth2_protocol_patterns = (
+    [path("authorize/", AuthorizationView.as_view(), name="authorize")]
+    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name != "authorize"]
+    + dot_urls.oidc_urlpatterns,
+    dot_urls.app_name,
+)
+
+urlpatterns = [
+    path("", pages_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("o/", include(oauth2_protocol_patterns, namespace="oauth2_provider")),
+    # RFC 8414 metadata lives at the origin's /.well-known/ (and DOT's view derives the issuer from /o/).
+    path("", include((dot_urls.metadata_urlpatterns, "oauth2_metadata"), namespace="oauth2_metadata")),
+    path("api/", include("portal.api.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    # Uploaded files; production serves them from object storage (STORAGES["default"]).
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,74 @@
+"""Shared fixtures. Named users as in healthchecks: alice owns things, bob is another developer,
+charlie must see nothing of alice's, erin is an end user, sam is staff."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from portal.clients import grants
+from portal.clients.services import application_create
+
+PASSWORD = "correct-horse-battery-staple"
+LOOPBACK_CALLBACK = "http://127.0.0.1:8765/callback"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # User passwords only: Django's 1,000,000 PBKDF2 rounds would dominate the suite. Client secrets
+    # keep the portal's own hasher, so what the tests exercise is what production stores.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "portal.clients.hashers.ClientSecretHasher",
+    ]
+
+
+def _make_user(username: str, *, is_staff: bool = False):
+    user = get_user_model().objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        first_name=username.capitalize(),
+        last_name="Example",
+        is_staff=is_staff,
+    )
+    return user
+
+
+@pytest.fixture
+def alice(db):
+    return _make_user("alice")
+
+
+@pytest.fixture
+def charlie(db):
+    return _make_user("charlie")
+
+
+@pytest.fixture
+def erin(db):
+    return _make_user("erin")
+
+
+@pytest.fixture
+def sam(db):
+    return _make_user("sam", is_staff=True)
+
+
+@pytest.fixture
+def make_app(db):
+    """Create an app through the portal's service; returns (app, clear-text secret)."""
+
+    def make(owner, **overrides):
+        options = {
+            "name": "Alice's App",
+            "client_type": "confidential",
+            "grant_types": [grants.AUTHORIZATION_CODE],
+            "redirect_uris": [LOOPBACK_CALLBACK],
+            "review_status": "approved",
+            "skip_authorization": True,
+        }
+        options.update(overrides)
+        return application_create(owner=owner, **options)
+
+    return make

@@ -6,8 +6,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import urls as dot_urls
+from oauth2_provider.views import OAuthServerMetadataView
 
-from portal import health
 from portal.consent.views import AuthorizationView
 from portal.pages import views as pages_views
 
@@ -15,16 +15,22 @@ from portal.pages import views as pages_views
 oauth2_protocol_patterns = (
     [path("authorize/", AuthorizationView.as_view(), name="authorize")]
     + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name != "authorize"]
-    + dot_urls.oidc_urlpatterns,
+    + dot_urls.oidc_urlpatterns
+    + dot_urls.metadata_urlpatterns,
     dot_urls.app_name,
 )
 
 urlpatterns = [
     path("", pages_views.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
     path("o/", include(oauth2_protocol_patterns, namespace="oauth2_provider")),
-    # RFC 8414 metadata lives at the origin's /.well-known/ (and DOT's view derives the issuer from /o/).
-    path("", include((dot_urls.metadata_urlpatterns, "oauth2_metadata"), namespace="oauth2_metadata")),
+    # The issuer is <origin>/o everywhere: OIDC discovery, ID tokens, the RFC 9207 `iss` response
+    # parameter and RFC 8414 metadata, which for an issuer with a path lives at
+    # /.well-known/oauth-authorization-server/o (DOT's view derives the issuer from that path).
+    path(
+        ".well-known/oauth-authorization-server/o",
+        OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
     path("api/", include("portal.api.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -11,7 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_settings(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "OIDC_RSA_PRIVATE_KEY", "DEBUG"}}
+    # Start from an unconfigured environment: CI itself sets DATABASE_URL for the PostgreSQL run.
+    configuration = {
+        "SECRET_KEY",
+        "OIDC_RSA_PRIVATE_KEY",
+        "OIDC_RSA_PRIVATE_KEY_FILE",
+        "DEBUG",
+        "DATABASE_URL",
+    }
+    clean = {k: v for k, v in os.environ.items() if k not in configuration}
     clean.update(env)
     return subprocess.run(
         [

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from django.urls import reverse
 
 from portal.clients import grants
 from tests.conftest import LOOPBACK_CALLBACK
@@ -44,8 +43,16 @@ def test_discovery_advertises_the_secure_defaults(client):
 
 
 @pytest.mark.django_db
+def test_one_issuer_everywhere(client):
+    oidc = client.get("/o/.well-known/openid-configuration").json()
+    rfc8414_root = client.get("/.well-known/oauth-authorization-server/o").json()
+    rfc8414_prefixed = client.get("/o/.well-known/oauth-authorization-server").json()
+    assert oidc["issuer"] == rfc8414_root["issuer"] == rfc8414_prefixed["issuer"] == "http://testserver/o"
+
+
+@pytest.mark.django_db
 def test_rfc8414_metadata_is_served_at_the_origin(client):
-    response = client.get("/.well-known/oauth-authorization-server")
+    response = client.get("/.well-known/oauth-authorization-server/o")
     assert response.status_code == 200
     metadata = response.json()
     assert metadata["token_endpoint"].endswith("/o/token/")
@@ -147,10 +154,3 @@ def test_an_unregistered_redirect_uri_is_never_redirected_to(client, alice, erin
     )
     assert response.status_code == 400
     assert "evil.example" not in response.get("Location", "")
-
-
-@pytest.mark.django_db
-def test_healthz(client):
-    response = client.get(reverse("healthz"))
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}

@@ -1,0 +1,48 @@
+"""Retake the README's screenshots (docs/screenshots/) from a running portal with the demo data.
+
+    make run                      # in one terminal
+    .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DEMO_PASSWORD = "portal-demo-2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+# file name, path, demo user to sign in as (None: signed out)
+PAGES = [
+    ("home", "/", None),
+    ("sign-in", "/accounts/login/", None),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+    base = parser.parse_args().base_url.rstrip("/")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for name, path, username in PAGES:
+            context = browser.new_context(viewport={"width": 1200, "height": 800})
+            page = context.new_page()
+            if username:
+                page.goto(f"{base}/accounts/login/")
+                page.get_by_placeholder("Username or email").fill(username)
+                page.get_by_label("Password:").fill(DEMO_PASSWORD)
+                page.get_by_role("button", name="Sign In").click()
+            page.goto(f"{base}{path}")
+            page.screenshot(path=str(OUT / f"{name}.png"))
+            context.close()
+            print(f"docs/screenshots/{name}.png  {path}")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

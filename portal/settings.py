@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal.pages",
     "portal.api",
     "portal.consent",
+    "portal.audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,7 +1,7 @@
 """Retake the README's screenshots (docs/screenshots/) from a running portal with the demo data.
 
-    make run                      # in one terminal
-    .venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:8000]
+make run                      # in one terminal
+.venv/bin/python scripts/screenshots.py [--base-url http://127.0.0.1:8000]
 """
 
 from __future__ import annotations
@@ -12,8 +12,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-DEMO_PASSWORD = "portal-demo-2026"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - the demo accounts seed_demo prints
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 # file name, path, demo user to sign in as (None: signed out)
 PAGES = [

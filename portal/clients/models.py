@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,24 @@ class Application(AbstractApplication):
         verbose_name=_("review status"),
     )
 
+    # Review. `submitted_at` is when the app (or its latest proposed change) entered the staff queue;
+    # `review_reason` is what staff told the developer when rejecting or suspending.
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("submitted at"))
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    review_reason = models.TextField(blank=True, max_length=2000, verbose_name=_("reason given by staff"))
+    # A material change (redirect URIs, grant types, client type) to an approved app waits here for staff,
+    # as {"field": new value}; until staff approve it the app keeps serving with its current settings, so a
+    # developer cannot widen what an approved or trusted app may do without staff seeing it.
+    proposed_changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes awaiting review"))
+
     objects = ApplicationManager()
 
     class Meta(AbstractApplication.Meta):
@@ -58,6 +77,10 @@ class Application(AbstractApplication):
     @property
     def is_approved(self) -> bool:
         return self.review_status == self.ReviewStatus.APPROVED
+
+    @property
+    def has_proposed_changes(self) -> bool:
+        return bool(self.proposed_changes)
 
     def effective_grant_types(self) -> frozenset[str]:
         """The grants this app may use right now: those it registered, minus unreviewed deprecated ones."""

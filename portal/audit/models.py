@@ -1,0 +1,79 @@
+"""Append-only audit events: who did what to which app, when, from where, and what changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventQuerySet(models.QuerySet):
+    # The log is append-only: bulk edits and deletes are refused wherever they come from (admin actions,
+    # shell, a careless service). Rows disappear only with the database.
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only and cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only and cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    class Action(models.TextChoices):
+        APP_CREATED = "app.created", "App registered"
+        APP_CHANGED = "app.changed", "App changed"
+        APP_CHANGE_PROPOSED = "app.change_proposed", "Change proposed for review"
+        APP_DELETED = "app.deleted", "App deleted"
+        APP_LOGO_CHANGED = "app.logo_changed", "Logo changed"
+        SECRET_ROTATED = "secret.rotated", "Secret rotated"
+        SECRET_REVOKED = "secret.revoked", "Secret revoked"
+        TOKEN_REVOKED = "token.revoked", "Token revoked"
+        TOKENS_REVOKED_ALL = "token.revoked_all", "All tokens revoked"
+        TERMS_ACCEPTED = "terms.accepted", "Developer terms accepted"
+        TERMS_PUBLISHED = "terms.published", "Developer terms published"
+        APP_APPROVED = "review.approved", "App approved"
+        APP_REJECTED = "review.rejected", "App rejected"
+        CHANGE_APPROVED = "review.change_approved", "Change approved"
+        CHANGE_REJECTED = "review.change_rejected", "Change rejected"
+        APP_TRUSTED = "review.trusted", "App marked trusted"
+        APP_UNTRUSTED = "review.untrusted", "Trust removed"
+        APP_SUSPENDED = "review.suspended", "App suspended"
+        APP_REINSTATED = "review.reinstated", "App reinstated"
+        GRANT_ALLOWED = "review.grant_allowed", "Deprecated grant allowed"
+        CONSENT_GIVEN = "consent.given", "Consent given"
+        CONSENT_REVOKED = "consent.revoked", "Access revoked by user"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text too, so the log still says who it was after the account or app is deleted.
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices, db_index=True)
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    application_label = models.CharField(max_length=255, blank=True)
+    client_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # {"field": [before, after], ...} for changes; free-form facts (a reason, a scope list) otherwise.
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["application", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit events are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only and cannot be deleted.")

@@ -32,6 +32,10 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path("api/", include("portal.api.urls")),
+    path("developer/", include("portal.developer.urls")),
+    path("staff/", include("portal.review.urls")),
+    # Connected apps live under /accounts/ beside allauth's pages, so they come before its catch-alls.
+    path("accounts/", include("portal.consent.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

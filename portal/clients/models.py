@@ -124,3 +124,31 @@ class Application(AbstractApplication):
                 errors.setdefault(field, field_errors)
         if errors:
             raise ValidationError(errors)
+
+
+class ClientSecret(models.Model):
+    """A live client secret of an app: its hash, its last four characters, and when it was last used.
+
+    An app has one current secret (its hash is also in DOT's `Application.client_secret`) and, for a grace
+    period after a rotation, the previous one, so production clients can switch without downtime.
+    """
+
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="secrets"
+    )
+    secret_hash = models.CharField(max_length=255)
+    last_four = models.CharField(max_length=4)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # None for the current secret; the end of the grace period for the previous one.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"…{self.last_four}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.expires_at is None

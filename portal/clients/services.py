@@ -1,12 +1,76 @@
-"""Writes to OAuth clients. Views and commands call these; nothing else saves an Application."""
+"""Writes to OAuth clients. Views and commands call these; nothing else saves an Application.
+
+Each function runs in one transaction and records its audit event inside it, so a change and the record
+of it are stored together or not at all.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
-from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import get_application_model
+from datetime import timedelta
+from typing import Any
 
-from portal.clients import grants
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record, diff
+from portal.clients import grants, secrets
+from portal.clients.models import ClientSecret
+
+# Changing these can widen what an approved (perhaps trusted) app may do, so staff see them first.
+MATERIAL_FIELDS = ("redirect_uris", "grant_types", "client_type")
+# Fields a developer edits; the audit log shows their before and after.
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "homepage_url",
+    "privacy_policy_url",
+    "terms_of_service_url",
+    "client_type",
+    "grant_types",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "allowed_origins",
+)
+
+
+def _snapshot(application) -> dict[str, Any]:
+    return {field: getattr(application, field) for field in EDITABLE_FIELDS}
+
+
+def _apply(application, values: dict[str, Any]) -> None:
+    for field, value in values.items():
+        setattr(application, field, value)
+    if "grant_types" in values:
+        # DOT's own code reads the single `authorization_grant_type`: keep it one of the app's grants.
+        application.authorization_grant_type = values["grant_types"][0]
+        application.algorithm = (
+            application.RS256_ALGORITHM if grants.AUTHORIZATION_CODE in values["grant_types"] else ""
+        )
+
+
+def _replace_logo(application, logo: ContentFile | None) -> str | None:
+    """Store the new logo; return the name of the file it replaces, to delete once the transaction commits."""
+    if logo is None:
+        return None
+    old_name = application.logo.name or None
+    application.logo.save(logo.name, logo, save=False)
+    return old_name
+
+
+def _delete_file_after_commit(storage, name: str | None) -> None:
+    if name:
+        # Only after commit: a rolled-back change must still find its old file.
+        transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
@@ -22,31 +86,202 @@ def application_create(
     client_id: str | None = None,
     description: str = "",
     homepage_url: str = "",
-) -> tuple[object, str]:
-    """Create an app and return it with its client secret in clear text, the only time it exists as such.
-
-    The first grant in `grant_types` becomes DOT's `authorization_grant_type` (the one DOT's own code
-    reads); the others are honoured through `Application.allows_grant_type`.
-    """
+) -> tuple[Any, str]:
+    """Create an app as an operator would (seed data, tests); return it with its secret in clear text."""
     Application = get_application_model()
-    secret = generate_client_secret()
     app = Application(
         user=owner,
         name=name,
         description=description,
         homepage_url=homepage_url,
-        client_type=client_type,
-        authorization_grant_type=grant_types[0],
-        grant_types=list(grant_types),
         redirect_uris=" ".join(redirect_uris),
         review_status=review_status,
         skip_authorization=skip_authorization,
-        client_secret=secret,
-        hash_client_secret=True,
-        algorithm=Application.RS256_ALGORITHM if grants.AUTHORIZATION_CODE in grant_types else "",
     )
+    _apply(app, {"client_type": client_type, "grant_types": list(grant_types)})
     if client_id:
         app.client_id = client_id
+    secret = secrets.issue_secret(app)
     app.full_clean()
     app.save()
+    secrets.record_current_secret(app, secret)
     return app, secret
+
+
+@transaction.atomic
+def application_register(
+    *, owner, values: dict[str, Any], logo: ContentFile | None, request: HttpRequest | None
+) -> tuple[Any, str]:
+    """A developer registers an app: it waits for staff review. Returns it with its secret in clear text."""
+    app = get_application_model()(user=owner, review_status="pending", submitted_at=timezone.now())
+    _apply(app, values)
+    secret = secrets.issue_secret(app)
+    _replace_logo(app, logo)
+    app.full_clean()
+    app.save()
+    secrets.record_current_secret(app, secret)
+    audit_record(
+        actor=owner,
+        action=AuditEvent.Action.APP_CREATED,
+        application=app,
+        changes=diff({}, _snapshot(app)),
+        request=request,
+    )
+    return app, secret
+
+
+@transaction.atomic
+def application_update(
+    *, application, values: dict[str, Any], logo: ContentFile | None, actor, request: HttpRequest | None
+) -> Any:
+    """Apply a developer's edit.
+
+    On an approved app, material fields (MATERIAL_FIELDS) do not change the live app: they wait in
+    `proposed_changes` for staff, and the app keeps serving with its reviewed settings. A rejected app that
+    is edited goes back to the queue.
+    """
+    before = _snapshot(application)
+    changed = {field: value for field, value in values.items() if before.get(field) != value}
+    material = {field: value for field, value in changed.items() if field in MATERIAL_FIELDS}
+    immediate = {field: value for field, value in changed.items() if field not in MATERIAL_FIELDS}
+    proposed = application.is_approved and bool(material)
+    if not proposed:
+        immediate.update(material)
+
+    _apply(application, immediate)
+    if proposed:
+        # A new proposal replaces an older one; values equal to the live ones are not a change.
+        application.proposed_changes = material
+        application.submitted_at = timezone.now()
+    if application.review_status == "rejected" and changed:
+        application.review_status = "pending"
+        application.submitted_at = timezone.now()
+    old_logo = _replace_logo(application, logo)
+    application.full_clean()
+    application.save()
+    _delete_file_after_commit(application.logo.storage, old_logo)
+
+    if immediate:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APP_CHANGED,
+            application=application,
+            changes=diff(before, _snapshot(application)),
+            request=request,
+        )
+    if proposed:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APP_CHANGE_PROPOSED,
+            application=application,
+            changes={field: [before[field], value] for field, value in material.items()},
+            request=request,
+        )
+    if logo is not None:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APP_LOGO_CHANGED,
+            application=application,
+            changes={"logo": [old_logo, application.logo.name]},
+            request=request,
+        )
+    return application
+
+
+@transaction.atomic
+def application_delete(*, application, actor, request: HttpRequest | None) -> None:
+    """Delete an app with its tokens, grants and secrets (database cascades) and its logo file."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.APP_DELETED,
+        application=application,
+        changes={"name": [application.name, None], "client_id": [application.client_id, None]},
+        request=request,
+    )
+    _delete_file_after_commit(application.logo.storage, application.logo.name or None)
+    application.delete()
+
+
+@transaction.atomic
+def application_rotate_secret(
+    *, application, grace: timedelta, actor, request: HttpRequest | None
+) -> str:
+    """Issue a new secret, keep the previous one working for `grace`, and return the new one in clear text.
+
+    At most two secrets live at once: an older previous secret still in its grace period is retired now.
+    """
+    # Two rotations at once must not leave three live secrets: serialise on the app's row.
+    get_application_model().objects.select_for_update().filter(pk=application.pk).first()
+    rows = ClientSecret.objects.filter(application=application)
+    rows.filter(expires_at__isnull=False).delete()  # the older previous secret, if still in its grace
+    if grace:
+        if not rows.exists():
+            # An app from createapplication or an adopted DOT install: its secret had no row until now.
+            ClientSecret.objects.create(
+                application=application, secret_hash=application.client_secret, last_four=""
+            )
+        rows.update(expires_at=timezone.now() + grace)
+    else:
+        rows.delete()
+    secret = secrets.issue_secret(application)
+    application.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    secrets.record_current_secret(application, secret)
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.SECRET_ROTATED,
+        application=application,
+        changes={"previous_secret_valid_for_seconds": int(grace.total_seconds())},
+        request=request,
+    )
+    return secret
+
+
+@transaction.atomic
+def client_secret_revoke(*, secret: ClientSecret, actor, request: HttpRequest | None) -> None:
+    """End the grace period of a previous secret now. The current secret cannot be revoked, only rotated."""
+    if secret.is_current:
+        raise ValueError("The current secret cannot be revoked; rotate it instead.")
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.SECRET_REVOKED,
+        application=secret.application,
+        changes={"secret": [f"…{secret.last_four}", None]},
+        request=request,
+    )
+    secret.delete()
+
+
+@transaction.atomic
+def access_token_revoke(*, token, actor, request: HttpRequest | None) -> None:
+    """Revoke an access token and the refresh token that came with it, so the client cannot just refresh."""
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TOKEN_REVOKED,
+        application=token.application,
+        changes={"token_id": token.pk, "user": token.user.get_username() if token.user else None},
+        request=request,
+    )
+    refresh = get_refresh_token_model().objects.filter(access_token=token).first()
+    if refresh is not None:
+        refresh.revoke()
+    token.delete()
+
+
+@transaction.atomic
+def application_revoke_all_tokens(*, application, actor, request: HttpRequest | None) -> int:
+    """Revoke every token and pending code of an app at once. Returns how many access tokens there were."""
+    count = get_access_token_model().objects.filter(application=application).count()
+    get_refresh_token_model().objects.filter(application=application, revoked__isnull=True).update(
+        revoked=timezone.now()
+    )
+    get_access_token_model().objects.filter(application=application).delete()
+    get_id_token_model().objects.filter(application=application).delete()
+    get_grant_model().objects.filter(application=application).delete()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TOKENS_REVOKED_ALL,
+        application=application,
+        changes={"access_tokens": count},
+        request=request,
+    )
+    return count

@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from portal.clients import secrets
 from portal.clients.selectors import application_by_client_id
 
 # Said to the client (and, on the authorization page, to the person) when an app exists but may not be
@@ -28,6 +29,10 @@ class PortalOAuth2Validator(OAuth2Validator):
                 # an error page (never a redirect to an unverified URI) on the authorization endpoint.
                 raise errors.InvalidClientError(request=request, description=UNUSABLE_REASONS[status])
         return client
+
+    def _check_secret(self, provided_secret, stored_secret):
+        # Accept the previous secret during its grace period after a rotation (portal.clients.secrets).
+        return secrets.check_client_secret(provided_secret, stored_secret, fallback=super()._check_secret)
 
     def get_additional_claims(self):
         # The request-agnostic form (a dict of callables) lets DOT list these in the discovery document's

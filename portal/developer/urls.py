@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portal.developer import views
 
 app_name = "developer"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.application_list, name="application_list"),
+    path("terms/", views.terms, name="terms"),
+    path("apps/new/", views.application_create, name="application_create"),
+    path("apps/<int:pk>/", views.application_detail, name="application_detail"),
+    path("apps/<int:pk>/edit/", views.application_edit, name="application_edit"),
+    path("apps/<int:pk>/delete/", views.application_delete, name="application_delete"),
+    path("apps/<int:pk>/secrets/rotate/", views.secret_rotate, name="secret_rotate"),
+    path("apps/<int:pk>/secrets/<int:secret_pk>/revoke/", views.secret_revoke, name="secret_revoke"),
+    path("apps/<int:pk>/tokens/", views.token_list, name="token_list"),
+    path("apps/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("apps/<int:pk>/tokens/revoke-all/", views.tokens_revoke_all, name="tokens_revoke_all"),
+]

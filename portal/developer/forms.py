@@ -1,0 +1,164 @@
+"""Forms of the developer console. They validate; services write."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from oauth2_provider.models import get_application_model
+
+from portal.clients import grants
+from portal.clients.logos import normalize_logo
+
+GRANT_HELP = {
+    grants.AUTHORIZATION_CODE: "Web, mobile and desktop apps that sign people in (with PKCE and refresh tokens).",
+    grants.CLIENT_CREDENTIALS: "Server-to-server calls made on the app's own behalf, with no user.",
+    grants.DEVICE_CODE: "Devices without a browser or keyboard, such as TVs and command-line tools.",
+    grants.IMPLICIT: "Deprecated by RFC 9700: tokens in the URL leak. Use authorization code with PKCE.",
+    grants.PASSWORD: "Deprecated by RFC 9700: the app sees the user's password. Use authorization code.",
+    grants.OPENID_HYBRID: "Deprecated by RFC 9700 for the same reasons as implicit. Use authorization code.",
+}
+
+
+class UriListField(forms.CharField):
+    """One URI per line (spaces also separate) in the form; DOT's space-separated string in the model."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"})
+
+    def to_python(self, value):
+        return " ".join((value or "").split())
+
+    def prepare_value(self, value):
+        return "\n".join((value or "").split())
+
+
+def _url_field(label: str) -> forms.URLField:
+    # A scheme-less entry becomes https://, not http:// (Django 6's default, chosen now).
+    return forms.URLField(required=False, max_length=500, label=label, assume_scheme="https")
+
+
+class ApplicationForm(forms.ModelForm):
+    name = forms.CharField(max_length=100, help_text="People see this name when the app asks for access.")
+    homepage_url = _url_field("Homepage URL")
+    privacy_policy_url = _url_field("Privacy policy URL")
+    terms_of_service_url = _url_field("Terms of service URL")
+    grant_types = forms.MultipleChoiceField(
+        choices=[(value, label) for value, label in get_application_model().GRANT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose every flow the app uses.",
+    )
+    redirect_uris = UriListField(
+        required=False,
+        label="Redirect URIs",
+        help_text="One per line, matched exactly. https, or http only on 127.0.0.1, [::1] or localhost; "
+        "native apps may use a private-use scheme such as com.example.app:/callback.",
+    )
+    post_logout_redirect_uris = UriListField(
+        required=False, label="Post-logout redirect URIs", help_text="Where people may land after signing out."
+    )
+    allowed_origins = UriListField(
+        required=False,
+        label="Allowed origins (CORS)",
+        help_text="Origins of browser apps that call the token endpoint, e.g. https://app.example.com.",
+    )
+    logo = forms.FileField(
+        required=False,
+        help_text="PNG, JPEG, GIF or WebP, up to 1 MiB and 4096×4096 pixels. It is cropped square to 256×256.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )
+
+    class Meta:
+        model = get_application_model()
+        fields = [
+            "name",
+            "description",
+            "homepage_url",
+            "privacy_policy_url",
+            "terms_of_service_url",
+            "client_type",
+            "grant_types",
+            "redirect_uris",
+            "post_logout_redirect_uris",
+            "allowed_origins",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "client_type": "Confidential: a server that can keep a secret. Public: a browser or mobile app, "
+            "which cannot.",
+            "description": "Shown to people when your app asks for access.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = set(self.instance.staff_allowed_grants or [])
+        # Deprecated grants are offered only where staff allowed them; the page says why the rest are off.
+        self.deprecated_unavailable = sorted(grants.DEPRECATED - allowed)
+        self.fields["grant_types"].choices = [
+            (value, label)
+            for value, label in self.fields["grant_types"].choices
+            if value in grants.SELF_SERVICE or value in allowed
+        ]
+        self.normalized_logo = None
+
+    def grant_options(self):
+        """Each grant checkbox with a sentence on when to use it."""
+        return [(option, GRANT_HELP[option.data["value"]]) for option in self["grant_types"]]
+
+    def clean_grant_types(self) -> list[str]:
+        chosen = self.cleaned_data["grant_types"]
+        # Keep a stable order (authorization code first) so DOT's single grant field is predictable.
+        order = [value for value, _label in get_application_model().GRANT_TYPES]
+        return sorted(chosen, key=order.index)
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("grant_types")
+        if chosen:
+            # The model's checks (a redirect URI for redirecting grants) read DOT's single grant field, which
+            # ModelForm does not fill: keep it in step before they run.
+            self.instance.authorization_grant_type = chosen[0]
+        return cleaned
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if upload:
+            self.normalized_logo = normalize_logo(upload)
+        return None  # the service stores the normalised file, never the upload
+
+    def values(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.Meta.fields}
+
+
+class RotateSecretForm(forms.Form):
+    GRACE_CHOICES = [
+        ("0", "No grace period: the current secret stops working now"),
+        ("3600", "1 hour"),
+        ("86400", "24 hours"),
+        ("604800", "7 days"),
+    ]
+    grace = forms.TypedChoiceField(
+        choices=GRACE_CHOICES,
+        coerce=int,
+        initial="86400",
+        label="Keep the current secret working for",
+    )
+
+    def grace_period(self) -> timedelta:
+        return timedelta(seconds=self.cleaned_data["grace"])
+
+
+class ConfirmNameForm(forms.Form):
+    """Typing the app's name guards the destructive actions (revoke all tokens, delete)."""
+
+    name = forms.CharField(label="Type the app's name to confirm", max_length=255)
+
+    def __init__(self, *args, expected: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.expected = expected
+
+    def clean_name(self) -> str:
+        typed = self.cleaned_data["name"]
+        if typed.strip() != self.expected.strip():
+            raise ValidationError(f"That is not the app's name. Type {self.expected!r} exactly.")
+        return typed

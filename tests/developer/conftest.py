@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from portal.terms.selectors import terms_current
+from portal.terms.services import terms_accept
+
+
+@pytest.fixture
+def developer(client, alice):
+    """alice, signed in, with the current developer terms accepted."""
+    terms_accept(user=alice, version=terms_current(), request=None)
+    client.force_login(alice)
+    return alice
+
+
+def image_upload(name="logo.png", fmt="PNG", size=(300, 200), **save_options) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=fmt, **save_options)
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=f"image/{fmt.lower()}")
+
+
+def registration(**overrides) -> dict:
+    data = {
+        "name": "Alice's Photo App",
+        "description": "Prints your photos.",
+        "homepage_url": "https://photos.example.com",
+        "client_type": "confidential",
+        "grant_types": ["authorization-code"],
+        "redirect_uris": "https://photos.example.com/callback\nhttp://127.0.0.1:8765/callback",
+    }
+    data.update(overrides)
+    return data

@@ -31,7 +31,8 @@ def applications_of(owner) -> QuerySet:
         .objects.filter(user=owner)
         .annotate(
             active_tokens=Coalesce(
-                Subquery(active.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), Value(0)
+                Subquery(active.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()),
+                Value(0),
             ),
             last_activity=Subquery(
                 tokens.order_by().values("application").annotate(newest=Max("created")).values("newest")[:1]
@@ -50,9 +51,11 @@ def application_of(owner, pk: int):
 
 def secrets_of(application) -> QuerySet:
     """Live secrets, current first; a previous secret whose grace period ended is no longer listed."""
-    return ClientSecret.objects.filter(application=application).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-    ).order_by("expires_at", "-created_at")
+    return (
+        ClientSecret.objects.filter(application=application)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by("expires_at", "-created_at")
+    )
 
 
 def secret_of(application, pk: int) -> ClientSecret:

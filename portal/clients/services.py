@@ -203,9 +203,7 @@ def application_delete(*, application, actor, request: HttpRequest | None) -> No
 
 
 @transaction.atomic
-def application_rotate_secret(
-    *, application, grace: timedelta, actor, request: HttpRequest | None
-) -> str:
+def application_rotate_secret(*, application, grace: timedelta, actor, request: HttpRequest | None) -> str:
     """Issue a new secret, keep the previous one working for `grace`, and return the new one in clear text.
 
     At most two secrets live at once: an older previous secret still in its grace period is retired now.

@@ -12,7 +12,7 @@ from portal.clients import grants
 from portal.clients.logos import normalize_logo
 
 GRANT_HELP = {
-    grants.AUTHORIZATION_CODE: "Web, mobile and desktop apps that sign people in (with PKCE and refresh tokens).",
+    grants.AUTHORIZATION_CODE: "Web, mobile and desktop apps that sign people in (PKCE, refresh tokens).",
     grants.CLIENT_CREDENTIALS: "Server-to-server calls made on the app's own behalf, with no user.",
     grants.DEVICE_CODE: "Devices without a browser or keyboard, such as TVs and command-line tools.",
     grants.IMPLICIT: "Deprecated by RFC 9700: tokens in the URL leak. Use authorization code with PKCE.",
@@ -55,7 +55,9 @@ class ApplicationForm(forms.ModelForm):
         "native apps may use a private-use scheme such as com.example.app:/callback.",
     )
     post_logout_redirect_uris = UriListField(
-        required=False, label="Post-logout redirect URIs", help_text="Where people may land after signing out."
+        required=False,
+        label="Post-logout redirect URIs",
+        help_text="Where people may land after signing out.",
     )
     allowed_origins = UriListField(
         required=False,
@@ -64,7 +66,7 @@ class ApplicationForm(forms.ModelForm):
     )
     logo = forms.FileField(
         required=False,
-        help_text="PNG, JPEG, GIF or WebP, up to 1 MiB and 4096×4096 pixels. It is cropped square to 256×256.",
+        help_text="PNG, JPEG, GIF or WebP, up to 1 MiB and 4096×4096 pixels; cropped square to 256×256.",
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
     )
 

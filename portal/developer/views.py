@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oauth2_provider.models import get_application_model
 
 from portal.clients import selectors, services
+from portal.developer import reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
 from portal.terms.selectors import terms_current, terms_to_accept
@@ -93,9 +94,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
         app, secret = services.application_register(
             owner=request.user, values=form.values(), logo=form.normalized_logo, request=request
         )
-        # Rendered, not redirected: the secret is shown on this one response and stored nowhere in clear.
-        context = _detail_context(request, app, revealed_secret=secret, just_created=True)
-        return _secret_shown_once(render(request, "developer/application_detail.html", context))
+        return reveal.redirect_revealing(request, app, secret, created=True)
     return render(request, "developer/application_form.html", {"form": form, "app": None})
 
 
@@ -103,7 +102,14 @@ def application_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
-    return render(request, "developer/application_detail.html", _detail_context(request, app))
+    secret = reveal.take_secret(request, app)
+    context = _detail_context(
+        request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
+    )
+    response = render(request, "developer/application_detail.html", context)
+    if secret is None:
+        return response
+    return reveal.forget_secret(_secret_shown_once(response), app)
 
 
 @login_required
@@ -116,7 +122,11 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         was_approved = app.is_approved
         services.application_update(
-            application=app, values=form.values(), logo=form.normalized_logo, actor=request.user, request=request
+            application=app,
+            values=form.values(),
+            logo=form.normalized_logo,
+            actor=request.user,
+            request=request,
         )
         if was_approved and app.has_proposed_changes:
             messages.info(
@@ -149,13 +159,17 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     form = RotateSecretForm(request.POST)
-    context = {"rotate_form": form}
-    if form.is_valid():
-        context["revealed_secret"] = services.application_rotate_secret(
-            application=app, grace=form.grace_period(), actor=request.user, request=request
-        )
-    template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
-    return _secret_shown_once(render(request, template, _detail_context(request, app, **context)))
+    if not form.is_valid():
+        template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
+        return render(request, template, _detail_context(request, app, rotate_form=form))
+    secret = services.application_rotate_secret(
+        application=app, grace=form.grace_period(), actor=request.user, request=request
+    )
+    if not request.htmx:
+        return reveal.redirect_revealing(request, app, secret)
+    # htmx swaps the fragment in place; a reload of the page does not repeat this POST.
+    context = _detail_context(request, app, revealed_secret=secret)
+    return _secret_shown_once(render(request, "developer/application_detail.html#secrets", context))
 
 
 @login_required
@@ -183,7 +197,11 @@ def _token_page(request: HttpRequest, app):
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     template = "developer/token_list.html" + ("#tokens" if request.htmx else "")
-    context = {"app": app, "page": _token_page(request, app), "confirm_form": ConfirmNameForm(expected=app.name)}
+    context = {
+        "app": app,
+        "page": _token_page(request, app),
+        "confirm_form": ConfirmNameForm(expected=app.name),
+    }
     return render(request, template, context)
 
 
@@ -206,7 +224,9 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
-        messages.success(request, f"Revoked {count} access token(s) and every refresh token and pending code.")
+        messages.success(
+            request, f"Revoked {count} access token(s) and every refresh token and pending code."
+        )
         return redirect("developer:token_list", pk=app.pk)
     context = {"app": app, "page": _token_page(request, app), "confirm_form": form}
     return render(request, "developer/token_list.html", context)

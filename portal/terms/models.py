@@ -25,7 +25,9 @@ class TermsVersion(models.Model):
 
 
 class TermsAcceptance(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="terms_acceptances")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="terms_acceptances"
+    )
     version = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="acceptances")
     accepted_at = models.DateTimeField(auto_now_add=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)

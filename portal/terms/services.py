@@ -15,7 +15,10 @@ def terms_accept(*, user, version: TermsVersion, request: HttpRequest | None) ->
     )
     if created:
         audit_record(
-            actor=user, action=AuditEvent.Action.TERMS_ACCEPTED, changes={"version": version.version}, request=request
+            actor=user,
+            action=AuditEvent.Action.TERMS_ACCEPTED,
+            changes={"version": version.version},
+            request=request,
         )
     return acceptance
 
@@ -24,6 +27,9 @@ def terms_accept(*, user, version: TermsVersion, request: HttpRequest | None) ->
 def terms_publish(*, version: TermsVersion, actor, request: HttpRequest | None) -> TermsVersion:
     version.save()
     audit_record(
-        actor=actor, action=AuditEvent.Action.TERMS_PUBLISHED, changes={"version": version.version}, request=request
+        actor=actor,
+        action=AuditEvent.Action.TERMS_PUBLISHED,
+        changes={"version": version.version},
+        request=request,
     )
     return version

@@ -63,12 +63,16 @@ def test_terms_redirect_never_leaves_the_site(client, alice):
 
 @pytest.mark.django_db
 def test_registering_shows_the_secret_once_and_stores_a_hash(client, developer):
-    response = client.post(
+    posted = client.post(
         "/developer/apps/new/", registration(grant_types=["authorization-code", "client-credentials"])
     )
-    assert response.status_code == 200
+    # POST, redirect, GET: a reload of the page cannot register the app twice.
+    assert posted.status_code == 302 and posted["Location"].endswith("?created=1")
+    response = client.get(posted["Location"])
     assert "no-store" in response["Cache-Control"]
+    assert "waits for staff review" in response.content.decode()
     secret = _secret_in(response.content.decode())
+    assert secret not in posted["Location"]
     app = Application.objects.get()
     assert app.review_status == "pending" and app.submitted_at is not None
     assert app.user == developer
@@ -79,6 +83,7 @@ def test_registering_shows_the_secret_once_and_stores_a_hash(client, developer):
     assert event.application == app and event.changes["name"] == [None, "Alice's Photo App"]
     assert secret not in str(event.changes)
 
+    # Shown once: the next visit shows only the last four characters.
     detail = client.get(f"/developer/apps/{app.pk}/").content.decode()
     assert secret not in detail and f"…{secret[-4:]}" in detail
     assert "Waiting for staff review" in detail
@@ -163,3 +168,20 @@ def test_oversized_and_hostile_text_is_refused_cleanly(client, developer):
     assert "Ensure this value has at most 100 characters" in html
     assert "Enter a valid URL." in html
     assert not Application.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_reveal_cookie_cannot_show_a_secret_on_another_page(client, developer, make_app):
+    other, _secret = make_app(developer, name="Other")
+    posted = client.post("/developer/apps/new/", registration())
+    app = Application.objects.exclude(pk=other.pk).get()
+    cookie = posted.cookies["portal_new_secret"]
+    assert (
+        cookie["httponly"]
+        and cookie["samesite"] == "Strict"
+        and cookie["path"] == f"/developer/apps/{app.pk}/"
+    )
+    # Replayed against another app's page, the signed value is refused.
+    client.cookies["portal_new_secret"] = cookie.value
+    client.cookies["portal_new_secret"]["path"] = f"/developer/apps/{other.pk}/"
+    assert 'data-testid="client-secret"' not in client.get(f"/developer/apps/{other.pk}/").content.decode()

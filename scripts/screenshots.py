@@ -20,10 +20,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 
-# file name, path, demo user to sign in as (None: signed out)
+# file name, path, demo user to sign in as (None: signed out), links to follow from there
 PAGES = [
-    ("home", "/", None),
-    ("sign-in", "/accounts/login/", None),
+    ("home", "/", None, []),
+    ("sign-in", "/accounts/login/", None, []),
+    ("developer-apps", "/developer/", "alice", []),
+    ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"]),
+    ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"]),
+    ("developer-register", "/developer/apps/new/", "alice", []),
 ]
 
 
@@ -34,7 +38,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for name, path, username in PAGES:
+        for name, path, username, links in PAGES:
             context = browser.new_context(viewport={"width": 1200, "height": 800})
             page = context.new_page()
             if username:
@@ -43,7 +47,9 @@ def main() -> None:
                 page.get_by_label("Password:").fill(DEMO_PASSWORD)
                 page.get_by_role("button", name="Sign In").click()
             page.goto(f"{base}{path}")
-            page.screenshot(path=str(OUT / f"{name}.png"))
+            for link in links:
+                page.get_by_role("link", name=link, exact=True).first.click()
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             context.close()
             print(f"docs/screenshots/{name}.png  {path}")
         browser.close()

@@ -12,7 +12,8 @@ IMPLICIT = _DOT.GRANT_IMPLICIT
 PASSWORD = _DOT.GRANT_PASSWORD
 OPENID_HYBRID = _DOT.GRANT_OPENID_HYBRID
 
-ALL = frozenset(value for value, _label in _DOT.GRANT_TYPES)
+ORDER = tuple(value for value, _label in _DOT.GRANT_TYPES)  # DOT's order, for stable display
+ALL = frozenset(ORDER)
 SELF_SERVICE = frozenset({AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE})
 # RFC 9700 2.1.2 (implicit, and the hybrid flow's front-channel tokens) and 2.4 (password).
 DEPRECATED = frozenset({IMPLICIT, PASSWORD, OPENID_HYBRID})

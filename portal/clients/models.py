@@ -82,18 +82,19 @@ class Application(AbstractApplication):
     def has_proposed_changes(self) -> bool:
         return bool(self.proposed_changes)
 
-    def effective_grant_types(self) -> frozenset[str]:
-        """The grants this app may use right now: those it registered, minus unreviewed deprecated ones."""
+    def effective_grant_types(self) -> tuple[str, ...]:
+        """The grants this app may use right now, in DOT's order: those it registered, minus deprecated
+        ones staff did not allow."""
         registered = set(self.grant_types) | {self.authorization_grant_type}
-        return frozenset(
+        return tuple(
             grant
-            for grant in registered
-            if grant not in grants.DEPRECATED or grant in self.staff_allowed_grants
+            for grant in grants.ORDER
+            if grant in registered and (grant not in grants.DEPRECATED or grant in self.staff_allowed_grants)
         )
 
     def allows_grant_type(self, *grant_types: str) -> bool:
         # DOT passes several acceptable grants at once (e.g. a refresh is fine for any of five grants).
-        return not self.effective_grant_types().isdisjoint(grant_types)
+        return not set(self.effective_grant_types()).isdisjoint(grant_types)
 
     def is_usable(self, request) -> bool:
         # DOT consults this when loading a client for any protocol request and when validating a bearer

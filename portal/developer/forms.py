@@ -10,6 +10,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
 from portal.clients.logos import normalize_logo
+from portal.clients.services import EDITABLE_FIELDS
 
 GRANT_HELP = {
     grants.AUTHORIZATION_CODE: "Web, mobile and desktop apps that sign people in (PKCE, refresh tokens).",
@@ -72,18 +73,8 @@ class ApplicationForm(forms.ModelForm):
 
     class Meta:
         model = get_application_model()
-        fields = [
-            "name",
-            "description",
-            "homepage_url",
-            "privacy_policy_url",
-            "terms_of_service_url",
-            "client_type",
-            "grant_types",
-            "redirect_uris",
-            "post_logout_redirect_uris",
-            "allowed_origins",
-        ]
+        # What a developer edits is decided once, by the service that writes it.
+        fields = list(EDITABLE_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         help_texts = {
             "client_type": "Confidential: a server that can keep a secret. Public: a browser or mobile app, "

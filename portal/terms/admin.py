@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from portal.admin_readonly import ReadOnlyAdmin
 from portal.terms.models import TermsAcceptance, TermsVersion
 from portal.terms.services import terms_publish
 
@@ -38,16 +39,7 @@ class TermsVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TermsAcceptance)
-class TermsAcceptanceAdmin(admin.ModelAdmin):
+class TermsAcceptanceAdmin(ReadOnlyAdmin):
     list_display = ("user", "version", "accepted_at", "ip_address")
     list_filter = ("version",)
     search_fields = ("user__username", "user__email")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

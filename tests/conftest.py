@@ -4,6 +4,7 @@ charlie must see nothing of alice's, erin is an end user, sam is staff."""
 from __future__ import annotations
 
 import pytest
+import requests
 from django.contrib.auth import get_user_model
 
 from portal.clients import grants
@@ -11,6 +12,22 @@ from portal.clients.services import application_create
 
 PASSWORD = "correct-horse-battery-staple"
 LOOPBACK_CALLBACK = "http://127.0.0.1:8765/callback"
+
+
+@pytest.fixture(autouse=True)
+def _close_http_sessions(monkeypatch):
+    """Close every HTTP session a test opened, so no keep-alive connection outlives the live server."""
+    opened: list[requests.Session] = []
+    original_init = requests.Session.__init__
+
+    def tracking_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(requests.Session, "__init__", tracking_init)
+    yield
+    for session in opened:
+        session.close()
 
 
 @pytest.fixture(autouse=True)
@@ -53,6 +70,16 @@ def erin(db):
 @pytest.fixture
 def sam(db):
     return _make_user("sam", is_staff=True)
+
+
+@pytest.fixture
+def current_terms(db):
+    """The developer terms a developer must accept. Migration terms/0002 publishes version 1, but tests
+    with transaction=True empty the database afterwards, so later tests cannot rely on that row."""
+    from portal.terms.models import TermsVersion
+    from portal.terms.selectors import terms_current
+
+    return terms_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
 
 
 @pytest.fixture

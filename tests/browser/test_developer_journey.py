@@ -41,7 +41,9 @@ def _copy_secret(page: Page) -> str:
     return shown
 
 
-def test_register_rotate_and_revoke(live_server, page: Page, alice, erin, monkeypatch, tmp_path):
+def test_register_rotate_and_revoke(
+    live_server, page: Page, alice, erin, current_terms, monkeypatch, tmp_path
+):
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
     base = live_server.url
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)

@@ -6,14 +6,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from portal.terms.selectors import terms_current
 from portal.terms.services import terms_accept
 
 
 @pytest.fixture
-def developer(client, alice):
+def developer(client, alice, current_terms):
     """alice, signed in, with the current developer terms accepted."""
-    terms_accept(user=alice, version=terms_current(), request=None)
+    terms_accept(user=alice, version=current_terms, request=None)
     client.force_login(alice)
     return alice
 

@@ -11,7 +11,6 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import set_token_value
 
 from portal.clients.models import ClientSecret
-from portal.terms.selectors import terms_current
 from portal.terms.services import terms_accept
 
 URLS = [
@@ -51,8 +50,8 @@ def _url(template: str, app) -> str:
 @pytest.mark.django_db
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 @pytest.mark.parametrize(("method", "template"), URLS)
-def test_another_developers_app_is_404(client, charlie, alices_app, method, template, htmx):
-    terms_accept(user=charlie, version=terms_current(), request=None)
+def test_another_developers_app_is_404(client, charlie, alices_app, current_terms, method, template, htmx):
+    terms_accept(user=charlie, version=current_terms, request=None)
     client.force_login(charlie)
     before = get_application_model().objects.filter(pk=alices_app.pk).values().get()
     secrets_before = ClientSecret.objects.filter(application=alices_app).count()

@@ -27,22 +27,6 @@ def _allow_plain_http_to_the_test_server(monkeypatch):
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 
-@pytest.fixture(autouse=True)
-def _close_http_sessions(monkeypatch):
-    """Close every HTTP session a test opened, so no keep-alive connection outlives the live server."""
-    opened: list[requests.Session] = []
-    original_init = requests.Session.__init__
-
-    def tracking_init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        opened.append(self)
-
-    monkeypatch.setattr(requests.Session, "__init__", tracking_init)
-    yield
-    for session in opened:
-        session.close()
-
-
 def sign_in(base_url: str, username: str) -> requests.Session:
     """Sign in through the real allauth form, as a browser would, and keep the session cookie."""
     browser = requests.Session()

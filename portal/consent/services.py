@@ -1,0 +1,81 @@
+"""Writes of consent. Each runs in one transaction and records its audit event inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.http import HttpRequest
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_device_grant_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.consent.models import Consent
+
+
+@transaction.atomic
+def consent_grant(
+    *, user, application, scopes: list[str], declined: Sequence[str] = (), request: HttpRequest | None
+) -> Consent:
+    """Remember that `user` allows `application` the given scopes (the whole new set, see scopes.decide).
+
+    Audited when something changed: a first consent, or scopes added or taken away. A trusted app's
+    repeated sign-ins with the same scopes write nothing.
+    """
+    consent, created = Consent.objects.select_for_update().get_or_create(
+        user=user, application=application, defaults={"scopes": list(scopes)}
+    )
+    before = [] if created else list(consent.scopes)
+    if not created and before != list(scopes):
+        consent.scopes = list(scopes)
+        consent.save(update_fields=["scopes", "updated_at"])
+    if created or before != list(scopes):
+        changes = {"scopes": [before, list(scopes)], "trusted": application.skip_authorization}
+        if declined:
+            changes["declined"] = list(declined)
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.CONSENT_GIVEN,
+            application=application,
+            changes=changes,
+            request=request,
+        )
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, consent: Consent, actor, request: HttpRequest | None) -> dict[str, int]:
+    """Take back everything the app holds for this person, at once, and forget the consent.
+
+    Access and refresh tokens, pending authorization codes (so a code issued a moment ago cannot still be
+    exchanged), ID tokens and device grants go; the app's next API call is 401 and its next authorization
+    request shows the consent screen again (unless staff marked it trusted). Refresh tokens are deleted
+    rather than marked revoked: with the whole family gone there is nothing left to detect reuse against.
+    """
+    user, application = consent.user, consent.application
+    mine = {"user": user, "application": application}
+    removed = {
+        "refresh_tokens": get_refresh_token_model().objects.filter(**mine).delete()[0],
+        "access_tokens": get_access_token_model().objects.filter(**mine).delete()[0],
+        "id_tokens": get_id_token_model().objects.filter(**mine).delete()[0],
+        "authorization_codes": get_grant_model().objects.filter(**mine).delete()[0],
+        # Device grants name their client by client_id, not by foreign key.
+        "device_grants": get_device_grant_model()
+        .objects.filter(user=user, client_id=application.client_id)
+        .delete()[0],
+    }
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CONSENT_REVOKED,
+        application=application,
+        changes={"scopes": [list(consent.scopes), None], **removed},
+        request=request,
+    )
+    consent.delete()
+    return removed

@@ -16,6 +16,7 @@ from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
+    get_device_grant_model,
     get_grant_model,
     get_id_token_model,
     get_refresh_token_model,
@@ -153,6 +154,7 @@ def application_update(
         # A new proposal replaces an older one; values equal to the live ones are not a change.
         application.proposed_changes = material
         application.submitted_at = timezone.now()
+        application.review_reason = ""  # the reason staff gave for an earlier proposal is now moot
     if application.review_status == "rejected" and changed:
         application.review_status = "pending"
         application.submitted_at = timezone.now()
@@ -265,21 +267,39 @@ def access_token_revoke(*, token, actor, request: HttpRequest | None) -> None:
     token.delete()
 
 
+def revoke_everything_of(app) -> dict[str, int]:
+    """Delete every token, code and device grant the app holds and return how many of each there were.
+
+    Not audited: the caller (a developer revoking all, staff suspending) records its own event. Deleting
+    rather than marking revoked is what DOT's own revocation does for access tokens, and leaves nothing that
+    could be presented."""
+    counts = {}
+    # Access tokens first: an ID token cascades to its access token, and a refresh token only points at
+    # (SET_NULL) its access token, so this order counts each row once.
+    for label, model in (
+        ("access_tokens", get_access_token_model()),
+        ("refresh_tokens", get_refresh_token_model()),
+        ("id_tokens", get_id_token_model()),
+        ("authorization_codes", get_grant_model()),
+    ):
+        _deleted, per_model = model.objects.filter(application=app).delete()
+        counts[label] = per_model.get(model._meta.label, 0)
+    # Device grants name their client by client_id, not by a foreign key.
+    device_model = get_device_grant_model()
+    _deleted, per_model = device_model.objects.filter(client_id=app.client_id).delete()
+    counts["device_grants"] = per_model.get(device_model._meta.label, 0)
+    return counts
+
+
 @transaction.atomic
 def application_revoke_all_tokens(*, application, actor, request: HttpRequest | None) -> int:
     """Revoke every token and pending code of an app at once. Returns how many access tokens there were."""
-    count = get_access_token_model().objects.filter(application=application).count()
-    get_refresh_token_model().objects.filter(application=application, revoked__isnull=True).update(
-        revoked=timezone.now()
-    )
-    get_access_token_model().objects.filter(application=application).delete()
-    get_id_token_model().objects.filter(application=application).delete()
-    get_grant_model().objects.filter(application=application).delete()
+    revoked = revoke_everything_of(application)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TOKENS_REVOKED_ALL,
         application=application,
-        changes={"access_tokens": count},
+        changes={"revoked": revoked},
         request=request,
     )
-    return count
+    return revoked["access_tokens"]

@@ -32,6 +32,16 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
+        if url_name == "staff:review_queue":
+            label = _with_review_count(label)
         items.append({"label": label, "url": url, "active": request.path.startswith(url)})
     context["nav_items"] = items
     return context
+
+
+def _with_review_count(label: str) -> str:
+    # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
+    from portal.review.selectors import review_queue_count
+
+    count = review_queue_count()
+    return f"{label} ({count})" if count else label

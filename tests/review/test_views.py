@@ -1,0 +1,392 @@
+"""The staff pages: the queue (order, filters, search, htmx fragment), the review page, decisions with
+and without htmx, the audit log view and the admin's decision actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
+from portal.clients import grants
+from portal.review import services
+from portal.review.selectors import redirect_uri_warnings, review_queue, review_queue_count
+from tests.conftest import LOOPBACK_CALLBACK
+from tests.review.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, sam):
+    client.force_login(sam)
+    return client
+
+
+def _queue_names(client, **params) -> list[str]:
+    response = client.get(reverse("staff:review_queue"), params)
+    assert response.status_code == 200
+    return [app.name for app in response.context["page"].object_list]
+
+
+@pytest.fixture
+def queue(alice, charlie, make_app):
+    """Apps in every state; `submitted_at` makes the queue order differ from creation order."""
+    now = timezone.now()
+
+    def app(owner, name, status, submitted_minutes_ago=None, **extra):
+        made, _secret = make_app(owner, name=name, review_status=status, skip_authorization=False)
+        for field, value in extra.items():
+            setattr(made, field, value)
+        if submitted_minutes_ago is not None:
+            made.submitted_at = now - timedelta(minutes=submitted_minutes_ago)
+        made.save()
+        return made
+
+    return {
+        "newer": app(alice, "Newer Pending", "pending", 5),
+        "older": app(charlie, "Older Pending", "pending", 60),
+        "change": app(
+            alice, "Changed App", "approved", 30, proposed_changes={"redirect_uris": "https://x.io/"}
+        ),
+        "approved": app(alice, "Quiet Approved", "approved"),
+        "rejected": app(charlie, "Rejected One", "rejected", 90),
+        "suspended": app(charlie, "Suspended One", "suspended"),
+    }
+
+
+def test_queue_is_waiting_apps_oldest_first(staff_client, queue):
+    assert _queue_names(staff_client) == ["Older Pending", "Changed App", "Newer Pending"]
+    assert review_queue_count() == 3
+
+
+def test_queue_without_submission_time_falls_back_to_creation(alice, make_app):
+    first, _ = make_app(alice, name="First", review_status="pending")
+    second, _ = make_app(alice, name="Second", review_status="pending")
+    assert [app.name for app in review_queue()] == ["First", "Second"]
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("new", ["Older Pending", "Newer Pending"]),
+        ("changes", ["Changed App"]),
+        ("rejected", ["Rejected One"]),
+        ("suspended", ["Suspended One"]),
+        ("approved", ["Changed App", "Quiet Approved"]),
+    ],
+)
+def test_queue_filters_by_status(staff_client, queue, status, expected):
+    assert _queue_names(staff_client, status=status) == expected
+
+
+def test_queue_searches_name_client_id_and_developer(staff_client, queue):
+    assert _queue_names(staff_client, q="older") == ["Older Pending"]
+    assert _queue_names(staff_client, q=queue["newer"].client_id) == ["Newer Pending"]
+    assert _queue_names(staff_client, q="charlie") == ["Older Pending"]
+    assert _queue_names(staff_client, q="alice@example", status="all") == [
+        "Changed App",
+        "Newer Pending",
+        "Quiet Approved",
+    ]
+    assert _queue_names(staff_client, q="nobody-matches") == []
+
+
+def test_queue_htmx_request_gets_only_the_list(staff_client, queue):
+    response = staff_client.get(reverse("staff:review_queue"), {"q": "older"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
+    assert body.lstrip().startswith('<section id="queue"') and "Older Pending" in body
+    assert "Newer Pending" not in body
+    assert "HX-Request" in response["Vary"]
+    full = staff_client.get(reverse("staff:review_queue")).content.decode()
+    assert "<html" in full and 'hx-get="/staff/"' in full
+
+
+def test_review_page_shows_what_a_reviewer_needs(staff_client, alice, make_app):
+    app, _ = make_app(
+        alice,
+        name="Photo Sync",
+        review_status="pending",
+        skip_authorization=False,
+        redirect_uris=["https://photos.example.com/cb", "https://203.0.113.5:8443/cb", LOOPBACK_CALLBACK],
+        description="Syncs photos.",
+        homepage_url="https://photos.example.com/",
+    )
+    make_app(alice, name="Alice Other App")
+    body = staff_client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
+    assert "Syncs photos." in body and app.client_id in body and "alice@example.com" in body
+    assert "Alice Other App" in body
+    assert "The host is an IP address (203.0.113.5)" in body and "Non-default port 8443" in body
+    assert "Plain http on a loopback address" in body
+    assert body.count('data-testid="uri-warning"') == 4  # IP, port, host differs, loopback http
+    assert f'action="/staff/apps/{app.pk}/approve/"' in body
+
+
+def test_redirect_uri_warnings():
+    assert redirect_uri_warnings("https://app.example.com/cb", homepage_url="https://example.com") == []
+    assert redirect_uri_warnings("https://www.example.com/cb", homepage_url="https://www.example.com") == []
+    assert any(
+        "differs" in w for w in redirect_uri_warnings("https://evil.io/cb", homepage_url="https://a.io")
+    )
+    assert any("Private-use" in w for w in redirect_uri_warnings("com.example.app:/cb"))
+    assert any("localhost" in w for w in redirect_uri_warnings("http://localhost:8080/cb"))
+    assert any("query" in w for w in redirect_uri_warnings("https://a.io/cb?x=1"))
+
+
+def test_review_page_shows_a_change_before_and_after(staff_client, alice, make_app):
+    app, _ = make_app(alice, name="Changing")
+    app.proposed_changes = {"redirect_uris": "https://new.example.com/cb"}
+    app.save()
+    body = staff_client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
+    assert "Change waiting for review" in body
+    assert f"<del>{LOOPBACK_CALLBACK}</del>" in body and "<ins>https://new.example.com/cb</ins>" in body
+    assert "removes the app" in body  # it is trusted (make_app default)
+
+
+def test_approve_without_javascript_redirects_with_a_message(staff_client, pending_app):
+    url = reverse("staff:application_approve", kwargs={"pk": pending_app.pk})
+    response = staff_client.post(url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "staff:application_review", kwargs={"pk": pending_app.pk}
+    )
+    assert "is approved" in response.content.decode()
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "approved"
+
+
+def test_approve_with_htmx_swaps_the_review_partial(staff_client, pending_app):
+    url = reverse("staff:application_approve", kwargs={"pk": pending_app.pk})
+    response = staff_client.post(url, **HTMX)
+    body = response.content.decode()
+    assert (
+        response.status_code == 200 and "<html" not in body and body.lstrip().startswith('<div id="review">')
+    )
+    assert 'data-testid="notice"' in body and "Approved" in body
+    assert "Mark trusted" in body  # the next decision is offered
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_reject_without_a_reason_is_a_form_error_and_nothing_changes(staff_client, pending_app, headers):
+    url = reverse("staff:application_reject", kwargs={"pk": pending_app.pk})
+    response = staff_client.post(url, {"reject-reason": ""}, **headers)
+    assert response.status_code == (200 if headers else 400)
+    assert "Give a reason: the developer is shown it." in response.content.decode()
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "pending" and not AuditEvent.objects.exists()
+
+
+def test_reject_with_a_reason(staff_client, pending_app, django_capture_on_commit_callbacks):
+    url = reverse("staff:application_reject", kwargs={"pk": pending_app.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(url, {"reject-reason": "Your homepage is empty."}, **HTMX)
+    assert "Your homepage is empty." in response.content.decode()
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "rejected"
+    assert "Your homepage is empty." in mail.outbox[0].body
+
+
+def test_a_decision_that_no_longer_fits_is_explained(staff_client, approved_app):
+    url = reverse("staff:application_reject", kwargs={"pk": approved_app.pk})
+    response = staff_client.post(url, {"reject-reason": "late"}, **HTMX)
+    assert response.status_code == 200 and "Suspend an approved app instead" in response.content.decode()
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_allowing_a_grant_without_justification_stores_nothing(staff_client, approved_app, headers):
+    url = reverse("staff:application_allow_grant", kwargs={"pk": approved_app.pk})
+    response = staff_client.post(url, {"grant-grant": grants.PASSWORD, "grant-justification": ""}, **headers)
+    assert "Write down why this app needs a deprecated grant." in response.content.decode()
+    approved_app.refresh_from_db()
+    assert approved_app.staff_allowed_grants == [] and approved_app.grant_types == [grants.AUTHORIZATION_CODE]
+    assert not AuditEvent.objects.exists()
+
+
+def test_allowing_a_grant_with_justification(staff_client, approved_app):
+    url = reverse("staff:application_allow_grant", kwargs={"pk": approved_app.pk})
+    staff_client.post(url, {"grant-grant": grants.PASSWORD, "grant-justification": "Legacy device."})
+    approved_app.refresh_from_db()
+    assert approved_app.staff_allowed_grants == [grants.PASSWORD]
+    # Once allowed, it is no longer offered.
+    page = staff_client.get(reverse("staff:application_review", kwargs={"pk": approved_app.pk}))
+    assert grants.PASSWORD not in [c for c, _ in page.context["grant_form"].fields["grant"].choices]
+
+
+def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
+    pk = approved_app.pk
+    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
+    approved_app.refresh_from_db()
+    assert approved_app.skip_authorization
+    staff_client.post(reverse("staff:application_suspend", kwargs={"pk": pk}), {"suspend-reason": "Spam"})
+    approved_app.refresh_from_db()
+    assert approved_app.review_status == "suspended" and not approved_app.skip_authorization
+    staff_client.post(reverse("staff:application_reinstate", kwargs={"pk": pk}))
+    approved_app.refresh_from_db()
+    assert approved_app.review_status == "approved"
+    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
+    staff_client.post(reverse("staff:application_untrust", kwargs={"pk": pk}))
+    approved_app.refresh_from_db()
+    assert not approved_app.skip_authorization
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions == [
+        AuditEvent.Action.APP_TRUSTED,
+        AuditEvent.Action.APP_SUSPENDED,
+        AuditEvent.Action.APP_REINSTATED,
+        AuditEvent.Action.APP_TRUSTED,
+        AuditEvent.Action.APP_UNTRUSTED,
+    ]
+
+
+def test_change_approve_and_reject_through_the_views(staff_client, approved_app):
+    pk = approved_app.pk
+    approved_app.proposed_changes = {"redirect_uris": "https://new.example.com/cb"}
+    approved_app.save()
+    staff_client.post(
+        reverse("staff:application_reject_change", kwargs={"pk": pk}), {"reject_change-reason": "No."}
+    )
+    approved_app.refresh_from_db()
+    assert approved_app.proposed_changes == {} and approved_app.redirect_uris == LOOPBACK_CALLBACK
+    approved_app.proposed_changes = {"redirect_uris": "https://new.example.com/cb"}
+    approved_app.save()
+    staff_client.post(reverse("staff:application_approve_change", kwargs={"pk": pk}))
+    approved_app.refresh_from_db()
+    assert approved_app.redirect_uris == "https://new.example.com/cb"
+
+
+# --- Audit log -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def events(alice, sam, make_app):
+    app_a, _ = make_app(alice, name="App A")
+    app_b, _ = make_app(alice, name="App B")
+    audit_record(actor=alice, action=AuditEvent.Action.APP_CREATED, application=app_a)
+    audit_record(actor=alice, action=AuditEvent.Action.SECRET_ROTATED, application=app_b)
+    services.application_untrust(application=app_a, reviewer=sam)
+    services.application_suspend(application=app_b, reviewer=sam, reason="Abuse")
+    return {"a": app_a, "b": app_b}
+
+
+def _event_actions(client, **params) -> list[str]:
+    response = client.get(reverse("staff:audit_log"), params)
+    assert response.status_code == 200
+    return [event.action for event in response.context["page"].object_list]
+
+
+def test_audit_log_lists_everything_newest_first(staff_client, events):
+    assert _event_actions(staff_client) == [
+        "review.suspended",
+        "review.untrusted",
+        "secret.rotated",
+        "app.created",
+    ]
+
+
+def test_audit_log_filters_by_app_actor_and_action(staff_client, events):
+    assert _event_actions(staff_client, app="App A") == ["review.untrusted", "app.created"]
+    assert _event_actions(staff_client, app=events["b"].client_id) == ["review.suspended", "secret.rotated"]
+    assert _event_actions(staff_client, application=events["b"].pk) == ["review.suspended", "secret.rotated"]
+    assert _event_actions(staff_client, actor="sam") == ["review.suspended", "review.untrusted"]
+    assert _event_actions(staff_client, actor="alice", action="secret.rotated") == ["secret.rotated"]
+    assert _event_actions(staff_client, action="review.approved") == []
+
+
+def test_a_malformed_filter_is_dropped_on_its_own(staff_client, events):
+    assert _event_actions(staff_client, application="abc", actor="sam") == [
+        "review.suspended",
+        "review.untrusted",
+    ]
+
+
+def test_review_page_shows_the_developers_terms_acceptance(staff_client, approved_app, alice):
+    from portal.terms.models import TermsAcceptance, TermsVersion
+
+    old = TermsVersion.objects.create(
+        version="2025-01", body="Old.", published_at=timezone.now() - timedelta(days=9)
+    )
+    TermsAcceptance.objects.create(user=alice, version=old, ip_address="192.0.2.4")
+    TermsVersion.objects.create(version="2026-11", body="New.")
+    url = reverse("staff:application_review", kwargs={"pk": approved_app.pk})
+    body = staff_client.get(url).content.decode()
+    assert "Has not accepted the current terms (version 2026-11)" in body
+    assert "Version 2025-01 accepted" in body and "192.0.2.4" in body
+
+
+def test_audit_log_shows_actor_address_and_before_after(staff_client, events):
+    body = staff_client.get(reverse("staff:audit_log"), {"action": "review.suspended"}).content.decode()
+    assert "sam" in body and "Abuse" in body
+    assert "<del>approved</del> → <ins>suspended</ins>" in body
+
+
+def test_audit_log_htmx_gets_only_the_events(staff_client, events):
+    body = staff_client.get(reverse("staff:audit_log"), {"actor": "sam"}, **HTMX).content.decode()
+    assert "<html" not in body and body.lstrip().startswith('<section id="events"')
+
+
+def test_the_audit_log_view_offers_no_way_to_change_it(staff_client, events):
+    assert staff_client.post(reverse("staff:audit_log"), {"action": "x"}).status_code == 405
+    body = staff_client.get(reverse("staff:audit_log")).content.decode()
+    assert 'method="post"' not in body.split('id="main"')[1]
+
+
+def test_the_admin_cannot_change_or_delete_events_even_with_its_bulk_action(client, sam, events):
+    sam.is_superuser = True
+    sam.save()
+    client.force_login(sam)
+    count = AuditEvent.objects.count()
+    response = client.post(
+        "/admin/audit/auditevent/",
+        {
+            "action": "delete_selected",
+            "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True)),
+        },
+    )
+    assert response.status_code in (200, 302, 403)
+    event = AuditEvent.objects.first()
+    assert client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
+    assert AuditEvent.objects.count() == count
+    assert AuditEvent.objects.get(pk=event.pk).action == event.action
+
+
+# --- The admin goes through the same services ------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, sam):
+    sam.is_superuser = True
+    sam.save()
+    client.force_login(sam)
+    return client
+
+
+def test_admin_approve_action_is_audited(admin_client, pending_app, sam):
+    response = admin_client.post(
+        "/admin/clients/application/",
+        {"action": "approve_selected", "_selected_action": [pending_app.pk]},
+    )
+    assert response.status_code == 302
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "approved"
+    assert AuditEvent.objects.get(action=AuditEvent.Action.APP_APPROVED).actor == sam
+
+
+def test_admin_suspend_action_asks_for_a_reason(admin_client, approved_app):
+    data = {"action": "suspend_selected", "_selected_action": [approved_app.pk]}
+    page = admin_client.post("/admin/clients/application/", data)
+    assert page.status_code == 200 and "Reason" in page.content.decode()
+    approved_app.refresh_from_db()
+    assert approved_app.review_status == "approved"
+    admin_client.post("/admin/clients/application/", {**data, "apply": "1", "reason": "Spam"})
+    approved_app.refresh_from_db()
+    assert approved_app.review_status == "suspended" and approved_app.review_reason == "Spam"
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.APP_SUSPENDED).count() == 1
+
+
+def test_admin_cannot_edit_review_fields_and_never_shows_the_secret(admin_client, pending_app):
+    page = admin_client.get(f"/admin/clients/application/{pending_app.pk}/change/").content.decode()
+    assert 'name="review_status"' not in page and 'name="skip_authorization"' not in page
+    assert 'name="client_secret"' not in page and pending_app.client_secret not in page

@@ -12,11 +12,10 @@ DEPRECATED_GRANTS = ("implicit", "password", "openid-hybrid")
 def grandfather_deprecated_grants(apps, schema_editor):
     # An app that already used a grant RFC 9700 deprecates was allowed it by the operator before the
     # portal existed; record that as a staff decision so its clients keep working after adoption.
+    # One UPDATE per grant, not per app: adoption runs this while the application table is locked.
     Application = apps.get_model("clients", "Application")
-    for app in Application.objects.filter(authorization_grant_type__in=DEPRECATED_GRANTS).only(
-        "pk", "authorization_grant_type"
-    ):
-        Application.objects.filter(pk=app.pk).update(staff_allowed_grants=[app.authorization_grant_type])
+    for grant in DEPRECATED_GRANTS:
+        Application.objects.filter(authorization_grant_type=grant).update(staff_allowed_grants=[grant])
 
 
 class Migration(migrations.Migration):

@@ -20,6 +20,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 
+# The consent screen of seed_demo's approved, untrusted app (PKCE S256 with a fixed, throwaway challenge).
+CONSENT_URL = (
+    "/o/authorize/?response_type=code&client_id=demo-consent-app"
+    "&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=openid+profile+email+read&state=screenshot"
+    "&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+)
+
 # file name, path, demo user to sign in as (None: signed out), links to follow from there
 PAGES = [
     ("home", "/", None, []),
@@ -28,6 +35,11 @@ PAGES = [
     ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"]),
     ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"]),
     ("developer-register", "/developer/apps/new/", "alice", []),
+    ("staff-queue", "/staff/", "staff", []),
+    ("staff-review", "/staff/", "staff", ["Alice's Second App (pending review)"]),
+    ("staff-audit-log", "/staff/audit/", "staff", []),
+    ("consent", CONSENT_URL, "erin", []),
+    ("connected-apps", "/accounts/connected-apps/", "erin", []),
 ]
 
 

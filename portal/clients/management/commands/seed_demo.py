@@ -26,6 +26,7 @@ from portal.terms.services import terms_accept
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed on purpose; seed_demo refuses production
 TRUSTED_CLIENT_ID = "demo-trusted-app"
 PENDING_CLIENT_ID = "demo-pending-app"
+CONSENT_CLIENT_ID = "demo-consent-app"
 DEMO_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
 USERS = [
@@ -67,6 +68,14 @@ class Command(BaseCommand):
                 name="Alice's Second App (pending review)",
                 grant_types=[grants.AUTHORIZATION_CODE],
                 review_status="pending",
+                trusted=False,
+            )
+            self._app(
+                users["alice"],
+                client_id=CONSENT_CLIENT_ID,
+                name="Alice's Photo Printer",
+                grant_types=[grants.AUTHORIZATION_CODE],
+                review_status="approved",
                 trusted=False,
             )
             current_terms = terms_current()
@@ -122,7 +131,7 @@ class Command(BaseCommand):
         out(self.style.SUCCESS("Demo data is ready."))
         out(f"\nSign in at {base_url}/accounts/login/ with any of these (password: {DEMO_PASSWORD}):")
         out("  staff  staff member and superuser (reviews apps, /admin/)")
-        out("  alice  developer: owns an approved, trusted app and an app pending review")
+        out("  alice  developer: a trusted app, an approved app that asks for consent, one pending review")
         out("  erin   end user who signs in to apps")
         out(f"\nTrusted demo app: client_id={TRUSTED_CLIENT_ID}")
         out(f"  client_secret={secret}")
@@ -130,6 +139,7 @@ class Command(BaseCommand):
         out("\nTry the authorization code flow with PKCE (sign in first, e.g. as erin):")
         out(f"  {base_url}/o/authorize/?{query}")
         out(f"  code_verifier={verifier}")
+        out(f"For the consent screen, use client_id={CONSENT_CLIENT_ID} in the same URL.")
         out("Your browser is sent to the redirect URI with ?code=...; exchange it within a minute:")
         out(
             f"  curl -u {TRUSTED_CLIENT_ID}:<client_secret> -d grant_type=authorization_code -d code=<code> "

@@ -390,3 +390,20 @@ def test_admin_cannot_edit_review_fields_and_never_shows_the_secret(admin_client
     page = admin_client.get(f"/admin/clients/application/{pending_app.pk}/change/").content.decode()
     assert 'name="review_status"' not in page and 'name="skip_authorization"' not in page
     assert 'name="client_secret"' not in page and pending_app.client_secret not in page
+
+
+@pytest.mark.django_db
+def test_audit_log_pages_keep_the_filter(staff_client, alice, make_app, monkeypatch):
+    from portal.audit import views as audit_views
+    from portal.audit.services import audit_record
+
+    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
+    app, _secret = make_app(alice)
+    for _n in range(5):
+        audit_record(actor=alice, action=AuditEvent.Action.TOKEN_REVOKED, application=app)
+    audit_record(actor=alice, action=AuditEvent.Action.APP_CHANGED, application=app)
+    first = staff_client.get("/staff/audit/", {"action": "token.revoked"}).content.decode()
+    assert "Page 1 of 3" in first
+    assert 'href="?action=token.revoked&amp;page=2">Older</a>' in first
+    last = staff_client.get("/staff/audit/", {"action": "token.revoked", "page": 3}).content.decode()
+    assert "Page 3 of 3" in last and ">Newer</a>" in last and ">Older</a>" not in last

@@ -115,5 +115,17 @@ def test_register_rotate_and_revoke(
     expect(page.get_by_test_id("token-row")).to_have_count(0)
 
     assert oauth.get(f"{base}/api/me").status_code == 401
+
+    # Deleting asks for the app's name; a wrong one changes nothing.
+    page.get_by_role("link", name="← Photo Printer").click()
+    page.get_by_role("link", name="Delete app…").click()
+    page.get_by_label("Type the app's name to confirm").fill("photo printer")
+    page.get_by_role("button", name="Delete the app").click()
+    expect(page.get_by_role("alert")).to_contain_text("That is not the app's name")
+    page.get_by_label("Type the app's name to confirm").fill("Photo Printer")
+    page.get_by_role("button", name="Delete the app").click()
+    expect(page.get_by_text("Photo Printer was deleted with its tokens, secrets and logo.")).to_be_visible()
+    expect(page.get_by_role("heading", name="No apps yet")).to_be_visible()
+    assert not get_application_model().objects.filter(client_id=client_id).exists()
     erins_browser.close()
     oauth.close()

@@ -267,12 +267,15 @@ def access_token_revoke(*, token, actor, request: HttpRequest | None) -> None:
     token.delete()
 
 
-def revoke_everything_of(app) -> dict[str, int]:
-    """Delete every token, code and device grant the app holds and return how many of each there were.
+def revoke_everything_of(app, *, user=None) -> dict[str, int]:
+    """Delete every token, code and device grant the app holds (only those for `user`, when given) and
+    return how many of each there were.
 
-    Not audited: the caller (a developer revoking all, staff suspending) records its own event. Deleting
-    rather than marking revoked is what DOT's own revocation does for access tokens, and leaves nothing that
-    could be presented."""
+    Not audited: the caller (a developer revoking all, staff suspending, a person revoking an app's access)
+    records its own event. Deleting rather than marking revoked is what DOT's own revocation does for
+    access tokens, and leaves nothing that could be presented: with a refresh token's whole family gone
+    there is nothing left to detect reuse against."""
+    mine = {"application": app} if user is None else {"application": app, "user": user}
     counts = {}
     # Access tokens first: an ID token cascades to its access token, and a refresh token only points at
     # (SET_NULL) its access token, so this order counts each row once.
@@ -282,11 +285,14 @@ def revoke_everything_of(app) -> dict[str, int]:
         ("id_tokens", get_id_token_model()),
         ("authorization_codes", get_grant_model()),
     ):
-        _deleted, per_model = model.objects.filter(application=app).delete()
+        _deleted, per_model = model.objects.filter(**mine).delete()
         counts[label] = per_model.get(model._meta.label, 0)
     # Device grants name their client by client_id, not by a foreign key.
     device_model = get_device_grant_model()
-    _deleted, per_model = device_model.objects.filter(client_id=app.client_id).delete()
+    device_grants = device_model.objects.filter(client_id=app.client_id)
+    if user is not None:
+        device_grants = device_grants.filter(user=user)
+    _deleted, per_model = device_grants.delete()
     counts["device_grants"] = per_model.get(device_model._meta.label, 0)
     return counts
 

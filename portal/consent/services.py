@@ -6,16 +6,10 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.http import HttpRequest
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_device_grant_model,
-    get_grant_model,
-    get_id_token_model,
-    get_refresh_token_model,
-)
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
+from portal.clients.services import revoke_everything_of
 from portal.consent.models import Consent
 
 
@@ -58,22 +52,11 @@ def consent_revoke(*, consent: Consent, actor, request: HttpRequest | None) -> d
     request shows the consent screen again (unless staff marked it trusted). Refresh tokens are deleted
     rather than marked revoked: with the whole family gone there is nothing left to detect reuse against.
     """
-    user, application = consent.user, consent.application
-    mine = {"user": user, "application": application}
-    removed = {
-        "refresh_tokens": get_refresh_token_model().objects.filter(**mine).delete()[0],
-        "access_tokens": get_access_token_model().objects.filter(**mine).delete()[0],
-        "id_tokens": get_id_token_model().objects.filter(**mine).delete()[0],
-        "authorization_codes": get_grant_model().objects.filter(**mine).delete()[0],
-        # Device grants name their client by client_id, not by foreign key.
-        "device_grants": get_device_grant_model()
-        .objects.filter(user=user, client_id=application.client_id)
-        .delete()[0],
-    }
+    removed = revoke_everything_of(consent.application, user=consent.user)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CONSENT_REVOKED,
-        application=application,
+        application=consent.application,
         changes={"scopes": [list(consent.scopes), None], **removed},
         request=request,
     )

@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
+from portal.clients.services import application_delete
 from portal.review import services as review
 
 REVIEW_FIELDS = (
@@ -203,21 +204,10 @@ class ApplicationAdmin(admin.ModelAdmin):
             request=request,
         )
 
+    # Deleting goes through the same service as the developer console: audited, and the logo file goes too.
     def delete_model(self, request, obj):
-        self._record_deletion(request, obj)
-        super().delete_model(request, obj)
+        application_delete(application=obj, actor=request.user, request=request)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            self._record_deletion(request, obj)
-        super().delete_queryset(request, queryset)
-
-    def _record_deletion(self, request, obj) -> None:
-        # Recorded before the delete: the event keeps the app's name and client id; its FK becomes NULL.
-        audit_record(
-            actor=request.user,
-            action=AuditEvent.Action.APP_DELETED,
-            application=obj,
-            changes={"via": "admin"},
-            request=request,
-        )
+            application_delete(application=obj, actor=request.user, request=request)

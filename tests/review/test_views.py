@@ -407,3 +407,21 @@ def test_audit_log_pages_keep_the_filter(staff_client, alice, make_app, monkeypa
     assert 'href="?action=token.revoked&amp;page=2">Older</a>' in first
     last = staff_client.get("/staff/audit/", {"action": "token.revoked", "page": 3}).content.decode()
     assert "Page 3 of 3" in last and ">Newer</a>" in last and ">Older</a>" not in last
+
+
+@pytest.mark.django_db
+def test_deleting_in_the_admin_is_audited_and_removes_the_logo(
+    admin_client, alice, make_app, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path
+    app, _secret = make_app(alice, name="Admin Deleted")
+    app.logo.save("logo.png", ContentFile(b"png"), save=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/clients/application/{app.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(app).objects.filter(pk=app.pk).exists()
+    assert not default_storage.exists(app.logo.name)
+    assert AuditEvent.objects.get(action="app.deleted").application_label == "Admin Deleted"

@@ -20,11 +20,9 @@ confirming that the device in front of you is the one asking is the point of thi
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import json
-from urllib.parse import unquote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from allauth.core.internal import ratelimit
@@ -70,20 +68,6 @@ def _oauth_error(status: int, error: str, description: str) -> JsonResponse:
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
-def _client_id_of(request: HttpRequest) -> str | None:
-    """The client id oauthlib authenticated: from the body, or from HTTP Basic (RFC 6749 2.3.1)."""
-    if request.POST.get("client_id"):
-        return request.POST["client_id"]
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(credentials, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote_plus(decoded.partition(":")[0])
-
-
 # --- The device's side -----------------------------------------------------------------------------
 
 
@@ -93,8 +77,8 @@ class DeviceAuthorizationView(DOTDeviceAuthorizationView):
         if status != 200:
             # oauthlib's error (a JSON string), with its headers (WWW-Authenticate on invalid_client).
             return JsonResponse(json.loads(body), status=status, headers=headers)
-        client_id = _client_id_of(request)
-        application = application_by_client_id(client_id)
+        # oauthlib requires client_id in the body here (RFC 8628 3.1), even from a client using HTTP Basic.
+        application = application_by_client_id(request.POST.get("client_id"))
         if application is None:  # oauthlib authenticated this client, so only a race gets here
             return _oauth_error(401, "invalid_client", "No application found for client_id.")
         if not application.allows_grant_type(grants.DEVICE_CODE):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db.models import F
@@ -74,7 +76,9 @@ class PortalOAuth2Validator(OAuth2Validator):
         The first poll is always on time; the window is a cache entry, so it holds across instances when
         the cache is shared (REDIS_URL). A device that polls too fast waits 5 seconds longer from then on.
         """
-        if cache.add(f"device-poll:{grant.pk}", True, timeout=max(grant.interval, 1)):
+        # Keyed by the code itself (hashed: it is a credential), which no other grant will ever have.
+        key = "device-poll:" + hashlib.sha256(grant.device_code.encode()).hexdigest()
+        if cache.add(key, True, timeout=max(grant.interval, 1)):
             return DeviceCodeGrant.DEVICE_CODE_PENDING
         get_device_grant_model().objects.filter(pk=grant.pk).update(interval=F("interval") + 5)
         return DeviceCodeGrant.DEVICE_CODE_SLOW_DOWN

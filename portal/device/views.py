@@ -52,6 +52,8 @@ from portal.device.services import device_grant_approve, device_grant_create, de
 # RFC 8628 5.1: the code-entry page is where a user code could be guessed, so attempts are limited per
 # person and per address (allauth's rate limiter, on Django's cache: shared across instances when
 # REDIS_URL is set). Successful entries count too; a person connects a device or two, not dozens.
+# allauth's public helper (allauth.core.ratelimit) reads only ACCOUNT_RATE_LIMITS; the implementation
+# underneath takes its rates as an argument, so the portal's own action does not touch allauth's settings.
 RATE_LIMITS = {"device_user_code": "10/5m/user,30/5m/ip"}
 _SESSION_KEY = "device_grant"
 
@@ -142,7 +144,9 @@ class ServerMetadataView(OAuthServerMetadataView):
         response = super().get(request, *args, **kwargs)
         data = json.loads(response.content)
         data["device_authorization_endpoint"] = self._get_endpoint_url(request, "device-authorization")
-        return JsonResponse(data, headers={k: v for k, v in response.items() if k != "Content-Type"})
+        # DOT's response, headers and all, with the one field added.
+        response.content = json.dumps(data)
+        return response
 
 
 @require_GET

@@ -218,3 +218,22 @@ def test_the_qr_code_encodes_verification_uri_complete(client, body):
 def test_the_qr_code_refuses_anything_but_a_code(client, code):
     response = client.get("/o/device/qr.svg", {"user_code": code})
     assert response.status_code == 400
+
+
+def test_a_trusted_app_still_asks_the_person(client, erin, tv_app, body):
+    """Trusted apps skip the consent screen at /o/authorize/, but a device is always confirmed: the code
+    could have been sent by someone else (RFC 8628 5.4)."""
+    tv_app.skip_authorization = True
+    tv_app.save(update_fields=["skip_authorization"])
+    client.force_login(erin)
+    enter_code(client, body["user_code"])
+    response = client.get("/o/device/confirm/")
+    assert response.status_code == 200 and 'data-testid="consent-form"' in response.content.decode()
+    assert not Consent.objects.exists()
+
+
+def test_dots_stock_device_pages_are_not_mounted(client, erin, tv_app, body):
+    client.force_login(erin)
+    code = body["user_code"].replace("-", "")
+    assert client.get(f"/o/device-confirm/{tv_app.client_id}/{code}").status_code == 404
+    assert client.get(f"/o/device-grant-status/{tv_app.client_id}/{code}").status_code == 404

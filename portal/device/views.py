@@ -211,7 +211,10 @@ def device_confirm(request: HttpRequest) -> HttpResponse:
     application = application_by_client_id(grant.client_id) if grant else None
     if grant is None or application is None or not application.is_approved:
         request.session.pop(_SESSION_KEY, None)
-        messages.error(request, "That code expired or was already used. Start again on your device.")
+        if grant is None:
+            messages.error(request, "That code expired or was already used. Start again on your device.")
+        else:  # suspended (or deleted) since the code was typed
+            messages.error(request, "The app on your device can no longer be connected.")
         return redirect("oauth2_provider:device")
     requested = consent_scopes.ordered(grant.scope.split())
     if request.method == "POST":

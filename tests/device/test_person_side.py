@@ -237,3 +237,15 @@ def test_dots_stock_device_pages_are_not_mounted(client, erin, tv_app, body):
     code = body["user_code"].replace("-", "")
     assert client.get(f"/o/device-confirm/{tv_app.client_id}/{code}").status_code == 404
     assert client.get(f"/o/device-grant-status/{tv_app.client_id}/{code}").status_code == 404
+
+
+def test_an_app_suspended_after_the_code_was_typed_cannot_be_approved(client, erin, tv_app, body):
+    client.force_login(erin)
+    enter_code(client, body["user_code"])
+    tv_app.review_status = "suspended"
+    tv_app.save(update_fields=["review_status"])
+    response = decide(client, ticked=("read",))
+    assert response.status_code == 302 and response["Location"] == "/o/device/"
+    assert "can no longer be connected" in client.get("/o/device/").content.decode()
+    assert get_device_grant_model().objects.get().status == "authorization-pending"
+    assert not Consent.objects.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from oauth2_provider.models import get_device_grant_model
 
 # DOT's columns are 100 characters; anything longer (or with a NUL byte, which PostgreSQL refuses in
@@ -18,6 +19,14 @@ def device_grant_by_user_code(*, user_code: str):
     if not _plausible(user_code):
         return None
     return get_device_grant_model().objects.filter(user_code=user_code).order_by("-pk").first()
+
+
+def device_user_code_in_use(*, user_code: str) -> bool:
+    """Whether a live (pending, unexpired) grant already has this user code."""
+    model = get_device_grant_model()
+    return model.objects.filter(
+        user_code=user_code, status=model.AUTHORIZATION_PENDING, expires__gt=timezone.now()
+    ).exists()
 
 
 def device_grant_pending(*, pk) -> object | None:

@@ -46,7 +46,7 @@ from portal.consent import scopes as consent_scopes
 from portal.consent.selectors import consent_for
 from portal.device import codes
 from portal.device.forms import DeviceConsentForm, UserCodeForm
-from portal.device.selectors import device_grant_pending
+from portal.device.selectors import device_grant_pending, device_user_code_in_use
 from portal.device.services import device_grant_approve, device_grant_create, device_grant_deny
 
 # RFC 8628 5.1: the code-entry page is where a user code could be guessed, so attempts are limited per
@@ -116,6 +116,9 @@ class DeviceAuthorizationView(DOTDeviceAuthorizationView):
         # oauthlib 4 echoes the resolved scopes (the device's, or the app's defaults when it sent none)
         # so they can be stored; RFC 8628 3.2 does not define `scope` in this response, so it is not sent.
         scopes = body.pop("scope", "").split()
+        while device_user_code_in_use(user_code=body["user_code"]):
+            # Two live devices must never share the code a person types (34 bits make this rare).
+            body["user_code"] = codes.user_code_generate()
         device_grant_create(
             client_id=application.client_id,
             device_code=body["device_code"],

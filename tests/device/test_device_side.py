@@ -16,6 +16,7 @@ from oauth2_provider.models import get_device_grant_model
 
 from portal.clients import grants
 from portal.device import codes
+from portal.device.views import DeviceAuthorizationView
 from tests.device.conftest import DEVICE_GRANT, decide, enter_code, form_post, poll, start
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +225,13 @@ def test_the_metadata_advertises_the_device_authorization_endpoint(client):
         metadata = client.get(path).json()
         assert metadata["device_authorization_endpoint"] == "http://testserver/o/device-authorization/"
         assert DEVICE_GRANT in metadata["grant_types_supported"]
+
+
+def test_two_live_devices_never_share_a_user_code(client, tv_app, monkeypatch):
+    server = DeviceAuthorizationView.get_oauthlib_core().server
+    monkeypatch.setattr(server, "user_code_generator", lambda: "BBBBBBBB")
+    first = start(client, tv_app).json()
+    second = start(client, tv_app).json()
+    assert first["user_code"] == "BBBB-BBBB"
+    assert second["user_code"] != first["user_code"]
+    assert get_device_grant_model().objects.filter(user_code="BBBBBBBB").count() == 1

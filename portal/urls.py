@@ -6,17 +6,38 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import urls as dot_urls
-from oauth2_provider.views import OAuthServerMetadataView
 
 from portal.consent.views import AuthorizationView
+from portal.device import views as device_views
 from portal.pages import views as pages_views
 
-# The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out.
+# The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out. So do
+# the device grant's views (portal.device): DOT's stock device pages would approve a device without the
+# consent screen, consent record or audit event.
+_REPLACED = {"authorize", "token", "device-authorization", "device", "device-confirm", "device-grant-status"}
+device_patterns = [
+    path("token/", device_views.TokenView.as_view(), name="token"),
+    path(
+        "device-authorization/",
+        device_views.DeviceAuthorizationView.as_view(),
+        name="device-authorization",
+    ),
+    path("device/", device_views.device_user_code, name="device"),
+    path("device/confirm/", device_views.device_confirm, name="device-confirm"),
+    path("device/qr.svg", device_views.device_qr, name="device-qr"),
+]
 oauth2_protocol_patterns = (
     [path("authorize/", AuthorizationView.as_view(), name="authorize")]
-    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name != "authorize"]
+    + device_patterns
+    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in _REPLACED]
     + dot_urls.oidc_urlpatterns
-    + dot_urls.metadata_urlpatterns,
+    # RFC 8414 metadata, with the device authorization endpoint added (RFC 8628 4).
+    + [
+        path(str(pattern.pattern), device_views.ServerMetadataView.as_view(), name=pattern.name)
+        if pattern.name.startswith("oauth-server-metadata")
+        else pattern
+        for pattern in dot_urls.metadata_urlpatterns
+    ],
     dot_urls.app_name,
 )
 
@@ -28,7 +49,7 @@ urlpatterns = [
     # /.well-known/oauth-authorization-server/o (DOT's view derives the issuer from that path).
     path(
         ".well-known/oauth-authorization-server/o",
-        OAuthServerMetadataView.as_view(),
+        device_views.ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path("api/", include("portal.api.urls")),

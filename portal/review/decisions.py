@@ -1,13 +1,16 @@
-"""Staff decisions about an app, each described once: the states it may start from, whether it needs a
-reason, the fields it sets, what else it does, its audit action, the email the developer gets and the notice
-staff see. Services, views, URLs, admin actions, the review page's forms and which of them are offered are
-all derived from this table (portal/review/services.py, views.py, urls.py, forms.py, admin.py).
+"""Staff decisions about an app, each described once in decisions.toml: the states it may start from,
+whether it needs a reason, the fields it sets, what else it does, its audit action, the email the developer
+gets and the notice staff see. Services, views, URLs, admin actions, the review page's forms and which of
+them are offered are all derived from that table (portal/review/services.py, views.py, urls.py, forms.py,
+portal/clients/admin.py).
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -71,13 +74,13 @@ class Decision:
     code: str
     path: str  # under /staff/apps/<pk>/
     label: str  # the button
-    help: str  # the sentence above the button
-    from_states: frozenset[str]
-    refusal: str  # when the app's status is not one of from_states; {status} is filled in
-    sets: Mapping[str, Any]
+    from_states: frozenset[str]  # all states when the table names none
+    sets: Mapping[str, Any]  # field -> value; REASON stands for the reason staff typed
     audit_action: str
-    notice: str  # {name} is filled in
+    notice: str  # what staff are told afterwards; {name} is filled in
     admin_description: str
+    help: str = ""  # the sentence above the button
+    refusal: str = ""  # when the app's status is not one of from_states; {status} is filled in
     email: str | None = None
     reason_label: str = ""  # non-empty: a reason the developer is shown is required
     when: Callable[[Any], bool] = _always  # a further condition on the app ...
@@ -126,138 +129,59 @@ def _is_not_trusted(app) -> bool:
     return not app.skip_authorization
 
 
-APPROVE = Decision(
-    code="approve",
-    path="approve/",
-    label="Approve",
-    help="Approve: the app can get codes and tokens, and the developer is told by email.",
-    from_states=frozenset({ReviewStatus.PENDING, ReviewStatus.REJECTED}),
-    refusal="Only a pending or rejected app can be approved; this one is {status}.",
-    sets={"review_status": ReviewStatus.APPROVED, "review_reason": ""},
-    audit_action=AuditEvent.Action.APP_APPROVED,
-    email="approved",
-    notice="{name} is approved. The developer has been told by email.",
-    admin_description="Approve selected apps",
-)
-REJECT = Decision(
-    code="reject",
-    path="reject/",
-    label="Reject",
-    help="",
-    from_states=frozenset({ReviewStatus.PENDING}),
-    refusal="Only a pending app can be rejected; this one is {status}. Suspend an approved app instead.",
-    reason_label="Why it is not approved (the developer sees this)",
-    sets={"review_status": ReviewStatus.REJECTED, "review_reason": REASON, "skip_authorization": False},
-    audit_action=AuditEvent.Action.APP_REJECTED,
-    email="rejected",
-    notice="{name} is rejected. The developer has been told why.",
-    admin_description="Reject selected apps (asks for a reason)",
-    style="secondary",
-)
-APPROVE_CHANGE = Decision(
-    code="approve_change",
-    path="change/approve/",
-    label="Approve change",
-    help="The proposed values go live. A trusted app loses its trust: staff trusted what they reviewed.",
-    from_states=ALL_STATES,
-    refusal="",
-    when=_has_proposal,
-    when_refusal="This app has no change waiting for review.",
-    effect=_apply_proposal,
-    sets={"proposed_changes": {}, "review_reason": "", "skip_authorization": False},
-    audit_action=AuditEvent.Action.CHANGE_APPROVED,
-    trust_removal_event=True,
-    email="change_approved",
-    notice="The change is approved and live.",
-    admin_description="Approve the changes waiting on selected apps",
-    section="change",
-)
-REJECT_CHANGE = Decision(
-    code="reject_change",
-    path="change/reject/",
-    label="Reject change",
-    help="",
-    from_states=ALL_STATES,
-    refusal="",
-    when=_has_proposal,
-    when_refusal="This app has no change waiting for review.",
-    reason_label="Why the change is not approved (the developer sees this)",
-    effect=_discard_proposal,
-    sets={"proposed_changes": {}, "review_reason": REASON},
-    audit_action=AuditEvent.Action.CHANGE_REJECTED,
-    email="change_rejected",
-    notice="The change is rejected; the app keeps its current settings.",
-    admin_description="Reject the changes waiting on selected apps (asks for a reason)",
-    style="secondary",
-    section="change",
-)
-TRUST = Decision(
-    code="trust",
-    path="trust/",
-    label="Mark trusted",
-    help="Trust: its users are not asked for consent. Only for apps the operator vouches for.",
-    from_states=frozenset({ReviewStatus.APPROVED}),
-    refusal="Only an approved app can be trusted; this one is {status}.",
-    when=_is_not_trusted,
-    when_refusal="This app is already trusted.",
-    sets={"skip_authorization": True},
-    marks_reviewed=False,
-    audit_action=AuditEvent.Action.APP_TRUSTED,
-    notice="{name} is trusted: its users see no consent screen.",
-    admin_description="Mark selected apps trusted (no consent screen)",
-    style="outline",
-)
-UNTRUST = Decision(
-    code="untrust",
-    path="untrust/",
-    label="Remove trust",
-    help="Its users currently see no consent screen.",
-    from_states=ALL_STATES,
-    refusal="",
-    when=_is_trusted,
-    when_refusal="This app is not trusted.",
-    sets={"skip_authorization": False},
-    marks_reviewed=False,
-    audit_action=AuditEvent.Action.APP_UNTRUSTED,
-    notice="{name} is no longer trusted: its users are asked for consent.",
-    admin_description="Remove trust from selected apps",
-    style="outline secondary",
-)
-REINSTATE = Decision(
-    code="reinstate",
-    path="reinstate/",
-    label="Reinstate",
-    help="Reinstate: approved again, as it is shown here. Trust is not restored; tokens revoked at "
-    "suspension stay revoked; a change waiting for review still waits.",
-    from_states=frozenset({ReviewStatus.SUSPENDED}),
-    refusal="Only a suspended app can be reinstated; this one is {status}.",
-    sets={"review_status": ReviewStatus.APPROVED, "review_reason": ""},
-    audit_action=AuditEvent.Action.APP_REINSTATED,
-    email="reinstated",
-    notice="{name} is reinstated and approved again.",
-    admin_description="Reinstate selected suspended apps",
-)
-SUSPEND = Decision(
-    code="suspend",
-    path="suspend/",
-    label="Suspend app",
-    help="Suspending revokes every token, code and device grant the app holds, at once, and refuses it "
-    "new ones.",
-    from_states=ALL_STATES - {ReviewStatus.SUSPENDED},
-    refusal="This app is already suspended.",
-    reason_label="Why it is suspended (the developer sees this)",
-    effect=_revoke_everything,
-    sets={"review_status": ReviewStatus.SUSPENDED, "review_reason": REASON, "skip_authorization": False},
-    audit_action=AuditEvent.Action.APP_SUSPENDED,
-    email="suspended",
-    notice="{name} is suspended and every token it held is revoked.",
-    admin_description="Suspend selected apps and revoke their tokens (asks for a reason)",
-    style="danger",
-    section="danger",
-)
+# What decisions.toml may name as a condition (`when`) or a further effect (`effect`).
+_CONDITIONS = {
+    "always": _always,
+    "has_proposal": _has_proposal,
+    "is_trusted": _is_trusted,
+    "is_not_trusted": _is_not_trusted,
+}
+_EFFECTS = {
+    "apply_proposal": _apply_proposal,
+    "discard_proposal": _discard_proposal,
+    "revoke_everything": _revoke_everything,
+}
 
-DECISIONS = (APPROVE, REJECT, APPROVE_CHANGE, REJECT_CHANGE, TRUST, UNTRUST, REINSTATE, SUSPEND)
+
+def _load(path: Path) -> tuple[Decision, ...]:
+    """Read the table, checking every status, audit action, condition and effect it names, so a typo
+    fails at start-up rather than when staff press the button."""
+    with path.open("rb") as file:
+        table = tomllib.load(file)
+    loaded = []
+    for code, row in table.items():
+        sets = {name: REASON if value == "{reason}" else value for name, value in row.pop("sets").items()}
+        if "review_status" in sets:
+            sets["review_status"] = ReviewStatus(sets["review_status"])
+        loaded.append(
+            Decision(
+                code=code,
+                from_states=frozenset(ReviewStatus(state) for state in row.pop("from_states", ALL_STATES)),
+                audit_action=AuditEvent.Action(row.pop("audit_action")),
+                when=_CONDITIONS[row.pop("when", "always")],
+                effect=_EFFECTS[row.pop("effect")] if "effect" in row else None,
+                sets=sets,
+                **row,
+            )
+        )
+    return tuple(loaded)
+
+
+DECISIONS = _load(Path(__file__).with_name("decisions.toml"))
 BY_CODE = {decision.code: decision for decision in DECISIONS}
+APPROVE, REJECT, APPROVE_CHANGE, REJECT_CHANGE, TRUST, UNTRUST, REINSTATE, SUSPEND = (
+    BY_CODE[code]
+    for code in (
+        "approve",
+        "reject",
+        "approve_change",
+        "reject_change",
+        "trust",
+        "untrust",
+        "reinstate",
+        "suspend",
+    )
+)
 
 
 def decisions_for(app) -> list[Decision]:

@@ -79,8 +79,12 @@ class ApplicationAdminForm(forms.ModelForm):
             if not chosen:
                 self.add_error("grant_types", "Choose at least one grant type.")
             elif isinstance(chosen, list) and all(isinstance(grant, str) for grant in chosen):
-                self.instance.set_grant_types(chosen)
-                cleaned["grant_types"] = self.instance.grant_types
+                try:
+                    self.instance.set_grant_types(chosen)
+                except ValueError as exc:
+                    self.add_error("grant_types", str(exc))
+                else:
+                    cleaned["grant_types"] = self.instance.grant_types
         return cleaned
 
 

@@ -148,6 +148,10 @@ class Application(AbstractApplication):
         chosen = set(grant_types)
         if not chosen:
             raise ValueError("An app needs at least one grant type.")
+        if unknown := chosen - grants.ALL:
+            raise ValueError(
+                f"Not a grant type this server supports: {', '.join(sorted(map(str, unknown)))}."
+            )
         self.grant_types = [grant for grant in grants.ORDER if grant in chosen]
         if self.authorization_grant_type not in chosen:
             self.authorization_grant_type = self.grant_types[0]

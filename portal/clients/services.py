@@ -202,10 +202,12 @@ def application_update(
             actor=actor,
             action=AuditEvent.Action.APP_CHANGE_PROPOSED,
             application=application,
+            # {} when the developer set everything back to the live values: the proposal is withdrawn.
             changes={
                 field: [application.logo.name if field == "logo" else before.get(field), value]
                 for field, value in reviewed.items()
-            },
+            }
+            or {"proposed_changes": [previous, {}]},
             request=request,
         )
     if "logo" in immediate:

@@ -121,3 +121,10 @@ def test_an_app_made_by_createapplication_shows_its_grant_and_can_be_saved(clien
     assert response.status_code == 302
     app.refresh_from_db()
     assert app.description == "Nightly job." and app.proposed_changes == {}
+
+
+def test_an_unknown_grant_is_refused_before_anything_changes():
+    app = _app(authorization_grant_type=grants.AUTHORIZATION_CODE)
+    with pytest.raises(ValueError, match="not-a-grant"):
+        app.set_grant_types(["not-a-grant"])
+    assert app.authorization_grant_type == grants.AUTHORIZATION_CODE and app.grant_types == []

@@ -352,3 +352,22 @@ def test_the_consent_screen_says_what_staff_verified(client, alice, erin, make_a
     page = client.get(f"/o/authorize/?{query}").content.decode()
     assert "Staff reviewed this app's name, logo, homepage and redirect addresses on" in page
     assert "Verified by staff" not in page
+
+
+def test_the_admin_refuses_an_unknown_grant_with_a_form_error(admin_client, alice, make_app):
+    app, _secret = make_app(alice, review_status="pending")
+    data = {**_admin_form(admin_client, app), "grant_types": '["not-a-grant"]'}
+    response = admin_client.post(f"/admin/clients/application/{app.pk}/change/", data)
+    assert response.status_code == 200 and "not-a-grant" in response.content.decode()
+    app.refresh_from_db()
+    assert app.grant_types == [grants.AUTHORIZATION_CODE]
+
+
+def test_setting_everything_back_withdraws_the_proposal(developer_client, alice, make_app):
+    app, _secret = make_app(alice)
+    _edit(developer_client, app, name="Renamed")
+    app.refresh_from_db()
+    assert app.proposed_changes == {"name": "Renamed"}
+    _edit(developer_client, app, name="Alice's App")
+    app.refresh_from_db()
+    assert app.proposed_changes == {} and app.name == "Alice's App" and app not in review_queue()

@@ -181,7 +181,9 @@ def application_update(
             proposed_logo_discard(application)
         application.proposed_changes = reviewed
         application.submitted_at = timezone.now() if reviewed else application.submitted_at
-        application.review_reason = ""  # the reason staff gave for an earlier proposal is now moot
+        if application.is_approved:
+            # The reason staff gave for an earlier proposal is now moot (a suspension's reason is not).
+            application.review_reason = ""
     if application.is_rejected and (changed or logo is not None):
         application.review_status = Status.PENDING
         application.submitted_at = timezone.now()

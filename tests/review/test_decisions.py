@@ -31,6 +31,8 @@ def _codes(**fields) -> set[str]:
             {"approve_change", "reject_change", "trust", "suspend"},
         ),
         ({"review_status": ReviewStatus.SUSPENDED}, {"reinstate"}),
+        # A suspended app keeps its suspension's reason: its change waits until it is reinstated.
+        ({"review_status": ReviewStatus.SUSPENDED, "proposed_changes": {"name": "New"}}, {"reinstate"}),
     ],
 )
 def test_the_decisions_offered_follow_the_table(fields, offered):

@@ -70,7 +70,7 @@ def _page_version(client, app, prefix: str) -> str:
 
 
 def test_editing_a_suspended_app_proposes_and_reinstating_applies_nothing_new(
-    developer_client, alice, sam, make_app
+    developer_client, staff_client, alice, sam, make_app
 ):
     app, _secret = make_app(alice, name="Photo App", skip_authorization=False)
     _suspend(app, sam)
@@ -89,6 +89,11 @@ def test_editing_a_suspended_app_proposes_and_reinstating_applies_nothing_new(
         "grant_types": [grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS],
     }
     assert app in review_queue()  # staff see it waiting
+    assert app.review_reason == "Spam"  # the suspension's reason stays what the developer is shown
+    page = staff_client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
+    assert "reinstate it to decide on this change" in page and 'name="approve_change-version"' not in page
+    with pytest.raises(services.ReviewError, match="Reinstate the app"):
+        services.application_approve_change(application=app, reviewer=sam, version=app.review_version())
 
     services.application_reinstate(application=app, reviewer=sam, version=app.review_version())
     app.refresh_from_db()

@@ -23,6 +23,7 @@ from portal.audit.selectors import audit_events
 from portal.clients.proposals import proposed_change_rows
 from portal.review import decisions, forms, selectors, services
 from portal.review.access import staff_required
+from portal.review.decisions import STALE
 from portal.review.forms import valid_filters
 
 QUEUE_PAGE_SIZE = 50
@@ -141,7 +142,8 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
     application = _get_application(pk)
     form = forms.DecisionForm(request.POST, decision=decision)
     if not form.is_valid():
-        return _refused(request, application, "", bound=form)
+        # A mangled version (the field is hidden) is a page that no longer matches, said in those words.
+        return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
     was_trusted = application.skip_authorization
     return _decide(
         request,
@@ -167,7 +169,7 @@ def application_allow_grant(request: HttpRequest, pk: int) -> HttpResponse:
     application = _get_application(pk)
     form = forms.AllowGrantForm(request.POST, application=application)
     if not form.is_valid():
-        return _refused(request, application, "", bound=form)
+        return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
     grant = form.cleaned_data["grant"]
     return _decide(
         request,

@@ -376,3 +376,13 @@ def test_setting_everything_back_withdraws_the_proposal(developer_client, alice,
     _edit(developer_client, app, name="Alice's App")
     app.refresh_from_db()
     assert app.proposed_changes == {} and app.name == "Alice's App" and app not in review_queue()
+
+
+@pytest.mark.parametrize("version", ["a\x00b", "f" * 5000, ["x", "y"]])
+def test_a_hostile_version_is_refused_as_stale(staff_client, alice, make_app, version):
+    app, _secret = make_app(alice, review_status="pending")
+    url = reverse("staff:application_approve", kwargs={"pk": app.pk})
+    response = staff_client.post(url, {"approve-version": version})
+    assert response.status_code == 400 and "review it again" in response.content.decode()
+    app.refresh_from_db()
+    assert app.is_pending

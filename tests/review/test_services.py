@@ -55,25 +55,22 @@ def test_no_email_when_the_decision_is_rolled_back(pending_app, sam, django_capt
 def test_reject_needs_a_reason_and_tells_the_developer(
     pending_app, sam, staff_request, django_capture_on_commit_callbacks
 ):
-    with pytest.raises(services.ReviewError):
-        services.application_reject(
+    def reject(reason: str):
+        return services.application_reject(
             application=pending_app,
             reviewer=sam,
             version=pending_app.review_version(),
-            reason="  ",
+            reason=reason,
             request=staff_request,
         )
+
+    with pytest.raises(services.ReviewError):
+        reject("  ")
     pending_app.refresh_from_db()
     assert pending_app.review_status == "pending" and not AuditEvent.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(
-            application=pending_app,
-            reviewer=sam,
-            version=pending_app.review_version(),
-            reason="Add a privacy policy.",
-            request=staff_request,
-        )
+        reject("Add a privacy policy.")
     assert pending_app.review_status == "rejected" and pending_app.review_reason == "Add a privacy policy."
     assert _event(AuditEvent.Action.APP_REJECTED).changes == {
         "review_status": ["pending", "rejected"],

@@ -5,8 +5,10 @@ Unlike DOT's, it never shows the stored secret hash as if it were the secret, an
 read-only: secrets are issued by the portal's services and shown once.
 
 The review fields are read-only here: a decision (approve, reject, trust, suspend, ...) is an admin action
-that goes through portal/review/services.py, so it is audited and the developer is told, exactly as on the
-staff pages. Plain edits of the other fields are recorded in the audit log too.
+made from portal/review/decisions.py that goes through portal/review/services.py, so it is audited and the
+developer is told, exactly as on the staff pages. Once an app has been approved, the fields staff review
+(REVIEWED_FIELDS) are read-only too: changes to them go through review. Plain edits of the other fields
+are recorded in the audit log too.
 """
 
 from __future__ import annotations
@@ -16,12 +18,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
+from portal.clients.models import REVIEWED_FIELDS
+from portal.clients.proposals import proposed_change_rows
 from portal.clients.services import application_delete
 from portal.review import services as review
+from portal.review.decisions import DECISIONS, Decision, validation_refusal
+from portal.review.forms import DecisionForm
 
 REVIEW_FIELDS = (
     "review_status",
@@ -55,45 +63,91 @@ def _snapshot(obj) -> dict:
     return {name: getattr(obj, name) for name in _AUDITED_FIELDS}
 
 
-class _ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), max_length=2000)
+class ApplicationAdminForm(forms.ModelForm):
+    """DOT's single grant field follows the grant types (Application.set_grant_types), as everywhere."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "grant_types" in self.fields and self.instance.pk:
+            # An app from createapplication has its grant only in DOT's field: show it here.
+            self.initial["grant_types"] = self.instance.registered_grant_types()
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = cleaned.get("grant_types")
+        if "grant_types" in self.fields and "grant_types" not in self.errors:
+            if not chosen:
+                self.add_error("grant_types", "Choose at least one grant type.")
+            elif isinstance(chosen, list) and all(isinstance(grant, str) for grant in chosen):
+                try:
+                    self.instance.set_grant_types(chosen)
+                except ValueError as exc:
+                    self.add_error("grant_types", str(exc))
+                else:
+                    cleaned["grant_types"] = self.instance.grant_types
+        return cleaned
 
 
-def _each(modeladmin, request, queryset, decide, done: str) -> None:
-    succeeded = 0
-    for application in queryset:
-        try:
-            decide(application)
-        except (review.ReviewError, ValidationError) as exc:
-            modeladmin.message_user(request, f"{application}: {exc}", messages.WARNING)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(
-            request, ngettext("%d app %s.", "%d apps %s.", succeeded) % (succeeded, done), messages.SUCCESS
-        )
+def _decision_action(decision: Decision):
+    """An admin action for one staff decision. Like delete_selected, it first shows an intermediate page:
+    each selected app as it is now (with any proposed change), the reason when the decision needs one, and
+    each app's version, so the decision applies only to the apps as staff saw them there."""
 
+    def action(modeladmin, request, queryset):
+        apply = "apply" in request.POST
+        form = DecisionForm(request.POST if apply else None, decision=decision)
+        if apply and form.is_valid():
+            succeeded = 0
+            for application in queryset:
+                try:
+                    review.application_decide(
+                        decision=decision,
+                        application=application,
+                        reviewer=request.user,
+                        version=request.POST.get(f"version-{application.pk}", ""),
+                        reason=form.cleaned_data.get("reason", ""),
+                        request=request,
+                    )
+                except review.ReviewError as exc:
+                    modeladmin.message_user(request, f"{application}: {exc}", messages.WARNING)
+                except ValidationError as exc:
+                    modeladmin.message_user(
+                        request, f"{application}: {validation_refusal(exc)}", messages.WARNING
+                    )
+                else:
+                    succeeded += 1
+            if succeeded:
+                modeladmin.message_user(
+                    request,
+                    ngettext("%d app: done.", "%d apps: done.", succeeded) % succeeded,
+                    messages.SUCCESS,
+                )
+            return None
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": decision.admin_description,
+            "decision": decision,
+            "form": form,
+            "applications": [
+                {
+                    "app": app,
+                    "version": app.review_version(),
+                    "changes": proposed_change_rows(application=app),
+                }
+                for app in queryset
+            ],
+            "action": action.__name__,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "review/admin_decision.html", context)
 
-def _with_reason(modeladmin, request, queryset, *, title: str, action: str, decide, done: str):
-    """Django's intermediate-page pattern (as delete_selected): ask for the reason the developer sees."""
-    form = _ReasonForm(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        _each(modeladmin, request, queryset, lambda app: decide(app, reason), done)
-        return None
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "queryset": queryset,
-        "action": action,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "review/admin_reason.html", context)
+    action.__name__ = f"{decision.code}_selected"
+    return admin.action(description=decision.admin_description)(action)
 
 
 class ApplicationAdmin(admin.ModelAdmin):
+    form = ApplicationAdminForm
     list_display = (
         "name",
         "client_id",
@@ -109,88 +163,33 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ("name", "client_id", "user__username", "user__email")
     raw_id_fields = ("user",)
     exclude = ("client_secret", "hash_client_secret")
-    readonly_fields = ("client_id", "created", "updated", *REVIEW_FIELDS)
+    readonly_fields = ("client_id", "review_page", "created", "updated", *REVIEW_FIELDS)
     # Links typed without a scheme are https, as Django 6 will assume.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = [
-        "approve_selected",
-        "reject_selected",
-        "trust_selected",
-        "untrust_selected",
-        "suspend_selected",
-        "reinstate_selected",
-    ]
+    actions = [_decision_action(decision) for decision in DECISIONS]
 
     @admin.display(boolean=True, description="change waiting")
     def has_proposed_changes(self, obj) -> bool:
         return obj.has_proposed_changes
 
-    @admin.action(description="Approve selected apps")
-    def approve_selected(self, request, queryset):
-        _each(
-            self,
-            request,
-            queryset,
-            lambda app: review.application_approve(application=app, reviewer=request.user, request=request),
-            "approved",
-        )
+    def get_readonly_fields(self, request, obj=None):
+        # Once staff have approved an app, what it may do and how it presents itself change only through
+        # review (Application.changes_need_review, the rule the developer console follows too): the
+        # developer proposes, staff decide on the review page. DOT's own grant and algorithm fields
+        # follow the grant types (Application.set_grant_types).
+        readonly = [*self.readonly_fields, "authorization_grant_type", "algorithm"]
+        if obj is not None and obj.changes_need_review:
+            readonly += [field for field in REVIEWED_FIELDS if field not in readonly]
+        return readonly
 
-    @admin.action(description="Reject selected apps (asks for a reason)")
-    def reject_selected(self, request, queryset):
-        return _with_reason(
-            self,
-            request,
-            queryset,
-            title="Reject apps",
-            action="reject_selected",
-            decide=lambda app, reason: review.application_reject(
-                application=app, reviewer=request.user, reason=reason, request=request
-            ),
-            done="rejected",
-        )
-
-    @admin.action(description="Mark selected apps trusted (no consent screen)")
-    def trust_selected(self, request, queryset):
-        _each(
-            self,
-            request,
-            queryset,
-            lambda app: review.application_trust(application=app, reviewer=request.user, request=request),
-            "trusted",
-        )
-
-    @admin.action(description="Remove trust from selected apps")
-    def untrust_selected(self, request, queryset):
-        _each(
-            self,
-            request,
-            queryset,
-            lambda app: review.application_untrust(application=app, reviewer=request.user, request=request),
-            "no longer trusted",
-        )
-
-    @admin.action(description="Suspend selected apps and revoke their tokens (asks for a reason)")
-    def suspend_selected(self, request, queryset):
-        return _with_reason(
-            self,
-            request,
-            queryset,
-            title="Suspend apps",
-            action="suspend_selected",
-            decide=lambda app, reason: review.application_suspend(
-                application=app, reviewer=request.user, reason=reason, request=request
-            ),
-            done="suspended",
-        )
-
-    @admin.action(description="Reinstate selected suspended apps")
-    def reinstate_selected(self, request, queryset):
-        _each(
-            self,
-            request,
-            queryset,
-            lambda app: review.application_reinstate(application=app, reviewer=request.user, request=request),
-            "reinstated",
+    @admin.display(description="staff review")
+    def review_page(self, obj) -> str:
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">Review page</a>: changes to redirect URIs, grants, client type, name, logo, '
+            "homepage, post-logout URIs and allowed origins of an approved app are decided there.",
+            reverse("staff:application_review", args=[obj.pk]),
         )
 
     def save_model(self, request, obj, form, change):

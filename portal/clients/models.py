@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
-from portal.clients import grants, redirect_uris
+from portal.clients import grants, names, redirect_uris
+
+# Changing these can widen what an app may do (material) or change how it presents itself to the people
+# asked to trust it (identity). Once staff have approved an app, a change to any of them waits in
+# `proposed_changes` for staff, and the live app keeps what staff reviewed.
+MATERIAL_FIELDS = ("redirect_uris", "grant_types", "client_type")
+IDENTITY_FIELDS = ("name", "logo", "homepage_url", "post_logout_redirect_uris", "allowed_origins")
+REVIEWED_FIELDS = MATERIAL_FIELDS + IDENTITY_FIELDS
+# Everything the staff review page shows of an app; its version (a hash of these and of the proposal)
+# binds a staff decision to what the reviewer saw.
+REVIEW_PAGE_FIELDS = (
+    *REVIEWED_FIELDS,
+    "description",
+    "privacy_policy_url",
+    "terms_of_service_url",
+    "staff_allowed_grants",
+    "proposed_changes",
+)
+
+
+class ReviewStatus(models.TextChoices):
+    """Where an app stands with staff; the one list of statuses (also `Application.ReviewStatus`)."""
+
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class Application(AbstractApplication):
-    class ReviewStatus(models.TextChoices):
-        PENDING = "pending", _("Pending review")
-        APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
-        SUSPENDED = "suspended", _("Suspended")
+    ReviewStatus = ReviewStatus
 
     description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
     logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))
@@ -74,18 +100,79 @@ class Application(AbstractApplication):
     def natural_key(self):
         return (self.client_id,)
 
+    # One property per status, so templates and code ask `app.is_suspended` rather than compare strings.
+    @property
+    def is_pending(self) -> bool:
+        return self.review_status == self.ReviewStatus.PENDING
+
     @property
     def is_approved(self) -> bool:
         return self.review_status == self.ReviewStatus.APPROVED
 
     @property
+    def is_rejected(self) -> bool:
+        return self.review_status == self.ReviewStatus.REJECTED
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.review_status == self.ReviewStatus.SUSPENDED
+
+    @property
     def has_proposed_changes(self) -> bool:
         return bool(self.proposed_changes)
+
+    @property
+    def changes_need_review(self) -> bool:
+        """Whether a change to REVIEWED_FIELDS must wait for staff instead of applying at once.
+
+        Only a pending or rejected app may change them directly: no decision leads back to those states
+        from approved, so such an app has never been live, and staff approve the whole of it as they see
+        it. An approved or suspended app keeps what staff approved; reinstating one applies nothing new.
+        """
+        return not (self.is_pending or self.is_rejected)
+
+    def registered_grant_types(self) -> list[str]:
+        """Every grant the app registered, in DOT's order: the portal's list and DOT's single field (an app
+        made by `createapplication` or adopted from a DOT install has only the latter)."""
+        registered = set(self.grant_types) | ({self.authorization_grant_type} - {""})
+        return [grant for grant in grants.ORDER if grant in registered]
+
+    def set_grant_types(self, grant_types: Iterable[str]) -> None:
+        """Set the app's grants, keeping DOT's own fields in step (the one place this rule lives).
+
+        DOT reads the single `authorization_grant_type` (in its checks and its admin): it stays the app's
+        current main grant while that is still chosen, else it becomes the first in DOT's order. An app
+        that can sign people in through a browser (and so be asked for an ID token) signs them with RS256
+        unless an operator chose otherwise; one that cannot has no ID-token algorithm.
+        """
+        chosen = set(grant_types)
+        if not chosen:
+            raise ValueError("An app needs at least one grant type.")
+        if unknown := chosen - grants.ALL:
+            raise ValueError(
+                f"Not a grant type this server supports: {', '.join(sorted(map(str, unknown)))}."
+            )
+        self.grant_types = [grant for grant in grants.ORDER if grant in chosen]
+        if self.authorization_grant_type not in chosen:
+            self.authorization_grant_type = self.grant_types[0]
+        if grants.REDIRECTING.isdisjoint(chosen):
+            self.algorithm = self.NO_ALGORITHM
+        elif not self.algorithm:
+            self.algorithm = self.RS256_ALGORITHM
+
+    def review_version(self) -> str:
+        """A hash of what the staff review page shows. A decision form carries it, and a decision whose
+        version no longer matches (the developer changed the app meanwhile) is refused."""
+        shown = {field: getattr(self, field) for field in REVIEW_PAGE_FIELDS}
+        shown["logo"] = self.logo.name or ""
+        shown["grant_types"] = self.registered_grant_types()
+        encoded = json.dumps(shown, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
 
     def effective_grant_types(self) -> tuple[str, ...]:
         """The grants this app may use right now, in DOT's order: those it registered, minus deprecated
         ones staff did not allow."""
-        registered = set(self.grant_types) | {self.authorization_grant_type}
+        registered = set(self.registered_grant_types())
         return tuple(
             grant
             for grant in grants.ORDER
@@ -109,6 +196,10 @@ class Application(AbstractApplication):
         # checks (origins, algorithm, a redirect URI for redirecting grants) still run, but a field the
         # portal already rejected is reported once, in the portal's words.
         errors: dict[str, list[ValidationError]] = {}
+        try:
+            names.validate_app_name(self.name)
+        except ValidationError as exc:
+            errors["name"] = exc.error_list
         for field in ("redirect_uris", "post_logout_redirect_uris"):
             try:
                 redirect_uris.validate_redirect_uri_list(getattr(self, field).split())

@@ -24,11 +24,9 @@ from oauth2_provider.models import (
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
-from portal.clients import grants, secrets
-from portal.clients.models import ClientSecret
+from portal.clients import secrets
+from portal.clients.models import REVIEWED_FIELDS, ClientSecret
 
-# Changing these can widen what an approved (perhaps trusted) app may do, so staff see them first.
-MATERIAL_FIELDS = ("redirect_uris", "grant_types", "client_type")
 # Fields a developer edits; the audit log shows their before and after.
 EDITABLE_FIELDS = (
     "name",
@@ -45,33 +43,44 @@ EDITABLE_FIELDS = (
 
 
 def _snapshot(application) -> dict[str, Any]:
-    return {field: getattr(application, field) for field in EDITABLE_FIELDS}
+    snapshot = {field: getattr(application, field) for field in EDITABLE_FIELDS}
+    # An app from createapplication has its grant only in DOT's field: compare what it really has.
+    snapshot["grant_types"] = application.registered_grant_types()
+    return snapshot
 
 
 def _apply(application, values: dict[str, Any]) -> None:
     for field, value in values.items():
-        setattr(application, field, value)
-    if "grant_types" in values:
-        # DOT's own code reads the single `authorization_grant_type`: keep it one of the app's grants.
-        application.authorization_grant_type = values["grant_types"][0]
-        application.algorithm = (
-            application.RS256_ALGORITHM if grants.AUTHORIZATION_CODE in values["grant_types"] else ""
-        )
+        if field == "grant_types":
+            application.set_grant_types(value)
+        elif field == "logo":
+            application.logo.name = value
+        else:
+            setattr(application, field, value)
 
 
-def _replace_logo(application, logo: ContentFile | None) -> str | None:
-    """Store the new logo; return the name of the file it replaces, to delete once the transaction commits."""
-    if logo is None:
-        return None
-    old_name = application.logo.name or None
-    application.logo.save(logo.name, logo, save=False)
-    return old_name
+def _store_logo(application, logo: ContentFile) -> str:
+    """Store a normalised logo file without attaching it to the app; return its storage name."""
+    field = application.logo.field
+    return field.storage.save(field.generate_filename(application, logo.name), logo)
 
 
 def _delete_file_after_commit(storage, name: str | None) -> None:
     if name:
         # Only after commit: a rolled-back change must still find its old file.
         transaction.on_commit(lambda: storage.delete(name))
+
+
+def replace_logo_after_commit(application, name: str) -> None:
+    """Make an already stored file (a proposed logo staff approved) the live logo; the old file goes."""
+    old_name = application.logo.name or None
+    application.logo.name = name
+    _delete_file_after_commit(application.logo.storage, old_name)
+
+
+def proposed_logo_discard(application) -> None:
+    """Delete the file of a proposed logo that will never go live (rejected, superseded, app deleted)."""
+    _delete_file_after_commit(application.logo.storage, application.proposed_changes.get("logo"))
 
 
 @transaction.atomic
@@ -96,10 +105,11 @@ def application_create(
         description=description,
         homepage_url=homepage_url,
         redirect_uris=" ".join(redirect_uris),
+        client_type=client_type,
         review_status=review_status,
         skip_authorization=skip_authorization,
     )
-    _apply(app, {"client_type": client_type, "grant_types": list(grant_types)})
+    app.set_grant_types(grant_types)
     if client_id:
         app.client_id = client_id
     secret = secrets.issue_secret(app)
@@ -114,10 +124,12 @@ def application_register(
     *, owner, values: dict[str, Any], logo: ContentFile | None, request: HttpRequest | None
 ) -> tuple[Any, str]:
     """A developer registers an app: it waits for staff review. Returns it with its secret in clear text."""
-    app = get_application_model()(user=owner, review_status="pending", submitted_at=timezone.now())
+    Application = get_application_model()
+    app = Application(user=owner, review_status=Application.ReviewStatus.PENDING, submitted_at=timezone.now())
     _apply(app, values)
     secret = secrets.issue_secret(app)
-    _replace_logo(app, logo)
+    if logo is not None:
+        app.logo.save(logo.name, logo, save=False)
     app.full_clean()
     app.save()
     secrets.record_current_secret(app, secret)
@@ -137,28 +149,44 @@ def application_update(
 ) -> Any:
     """Apply a developer's edit.
 
-    On an approved app, material fields (MATERIAL_FIELDS) do not change the live app: they wait in
-    `proposed_changes` for staff, and the app keeps serving with its reviewed settings. A rejected app that
-    is edited goes back to the queue.
+    Once staff have approved an app (`changes_need_review`), the reviewed fields (REVIEWED_FIELDS: what it
+    may do and how it presents itself, logo included) do not change the live app: the developer's wanted
+    values wait in `proposed_changes` for staff, replacing any earlier proposal, and the app keeps serving
+    with what staff reviewed. Other fields apply at once. A pending or rejected app has never been live, so
+    its edits apply; a rejected one goes back to the queue.
     """
+    Status = type(application).ReviewStatus
     before = _snapshot(application)
     changed = {field: value for field, value in values.items() if before.get(field) != value}
-    material = {field: value for field, value in changed.items() if field in MATERIAL_FIELDS}
-    immediate = {field: value for field, value in changed.items() if field not in MATERIAL_FIELDS}
-    proposed = application.is_approved and bool(material)
-    if not proposed:
-        immediate.update(material)
+    needs_review = application.changes_need_review
+    reviewed = {field: value for field, value in changed.items() if needs_review and field in REVIEWED_FIELDS}
+    immediate = {field: value for field, value in changed.items() if field not in reviewed}
 
+    old_logo = None
+    if logo is not None and needs_review:
+        reviewed["logo"] = _store_logo(application, logo)
+    elif logo is not None:
+        old_logo = application.logo.name or None
+        immediate["logo"] = _store_logo(application, logo)
+    elif needs_review and "logo" in application.proposed_changes:
+        reviewed["logo"] = application.proposed_changes["logo"]  # the form cannot show a pending logo
+
+    previous = dict(application.proposed_changes)
+    proposal_changed = needs_review and reviewed != previous
     _apply(application, immediate)
-    if proposed:
-        # A new proposal replaces an older one; values equal to the live ones are not a change.
-        application.proposed_changes = material
+    if proposal_changed:
+        # What the developer submits is the whole of what they want (the form shows the pending
+        # proposal); values equal to the live ones are not a change. An empty one withdraws it.
+        if previous.get("logo") and previous["logo"] != reviewed.get("logo"):
+            proposed_logo_discard(application)
+        application.proposed_changes = reviewed
+        application.submitted_at = timezone.now() if reviewed else application.submitted_at
+        if application.is_approved:
+            # The reason staff gave for an earlier proposal is now moot (a suspension's reason is not).
+            application.review_reason = ""
+    if application.is_rejected and (changed or logo is not None):
+        application.review_status = Status.PENDING
         application.submitted_at = timezone.now()
-        application.review_reason = ""  # the reason staff gave for an earlier proposal is now moot
-    if application.review_status == "rejected" and changed:
-        application.review_status = "pending"
-        application.submitted_at = timezone.now()
-    old_logo = _replace_logo(application, logo)
     application.full_clean()
     application.save()
     _delete_file_after_commit(application.logo.storage, old_logo)
@@ -171,15 +199,20 @@ def application_update(
             changes=diff(before, _snapshot(application)),
             request=request,
         )
-    if proposed:
+    if proposal_changed:
         audit_record(
             actor=actor,
             action=AuditEvent.Action.APP_CHANGE_PROPOSED,
             application=application,
-            changes={field: [before[field], value] for field, value in material.items()},
+            # {} when the developer set everything back to the live values: the proposal is withdrawn.
+            changes={
+                field: [application.logo.name if field == "logo" else before.get(field), value]
+                for field, value in reviewed.items()
+            }
+            or {"proposed_changes": [previous, {}]},
             request=request,
         )
-    if logo is not None:
+    if "logo" in immediate:
         audit_record(
             actor=actor,
             action=AuditEvent.Action.APP_LOGO_CHANGED,
@@ -201,6 +234,7 @@ def application_delete(*, application, actor, request: HttpRequest | None) -> No
         request=request,
     )
     _delete_file_after_commit(application.logo.storage, application.logo.name or None)
+    proposed_logo_discard(application)
     application.delete()
 
 

@@ -14,15 +14,8 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from portal.clients import secrets
 from portal.clients.selectors import application_by_client_id
+from portal.clients.status_messages import UNUSABLE_REASONS
 from portal.device.selectors import device_grant_for_client
-
-# Said to the client (and, on the authorization page, to the person) when an app exists but may not be
-# used. A plain "invalid_client" would send its developer hunting for a typo in the client id.
-UNUSABLE_REASONS = {
-    "pending": "This application is waiting for review by the portal's staff and cannot be used yet.",
-    "rejected": "This application was not approved by the portal's staff and cannot be used.",
-    "suspended": "This application has been suspended by the portal's staff.",
-}
 
 
 class PortalOAuth2Validator(OAuth2Validator):

@@ -36,6 +36,7 @@ from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from portal.clients.selectors import application_by_client_id
+from portal.clients.status_messages import UNUSABLE_TITLES
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
 from portal.consent.selectors import consent_for, consent_get_for_user, consent_list_for_user
@@ -54,11 +55,6 @@ _BAD_REDIRECT = (
     "The application asked to send you back to an address it has not registered here, so you will not be "
     "sent there. The link may be broken, or someone may be trying to capture your sign-in.",
 )
-_UNUSABLE_TITLES = {
-    "pending": "This application is not available yet",
-    "rejected": "This application was not approved",
-    "suspended": "This application has been suspended",
-}
 _GENERIC = ("Something is wrong with this sign-in request", "")
 
 
@@ -74,7 +70,7 @@ def _problem(error, application) -> dict[str, str]:
         title, message = _BAD_REDIRECT
     elif isinstance(error, oauth_errors.InvalidClientError) and application is not None:
         # The description is the reason the portal's validator gives (pending, rejected, suspended).
-        title = _UNUSABLE_TITLES.get(application.review_status, _GENERIC[0])
+        title = UNUSABLE_TITLES.get(application.review_status, _GENERIC[0])
         message = error.description
     else:
         title, message = _GENERIC[0], error.description or ""

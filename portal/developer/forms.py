@@ -93,24 +93,27 @@ class ApplicationForm(forms.ModelForm):
             if value in grants.SELF_SERVICE or value in allowed
         ]
         self.normalized_logo = None
+        if self.instance.pk:
+            # An app from createapplication has its grant only in DOT's field: tick it here too.
+            self.initial["grant_types"] = self.instance.registered_grant_types()
+            # A change waiting for review is what the developer last asked for: show it, so saving the
+            # form again keeps it (the service compares what is submitted with the live app).
+            for field, value in self.instance.proposed_changes.items():
+                if field in self.fields and field != "logo":
+                    self.initial[field] = value
 
     def grant_options(self):
         """Each grant checkbox with a sentence on when to use it."""
         return [(option, GRANT_HELP[option.data["value"]]) for option in self["grant_types"]]
 
-    def clean_grant_types(self) -> list[str]:
-        chosen = self.cleaned_data["grant_types"]
-        # Keep a stable order (authorization code first) so DOT's single grant field is predictable.
-        order = [value for value, _label in get_application_model().GRANT_TYPES]
-        return sorted(chosen, key=order.index)
-
     def clean(self):
         cleaned = super().clean()
         chosen = cleaned.get("grant_types")
         if chosen:
-            # The model's checks (a redirect URI for redirecting grants) read DOT's single grant field, which
-            # ModelForm does not fill: keep it in step before they run.
-            self.instance.authorization_grant_type = chosen[0]
+            # The model's checks read DOT's single grant field, which ModelForm does not fill: the model's
+            # rule keeps it in step (and the list in DOT's order) before they run.
+            self.instance.set_grant_types(chosen)
+            cleaned["grant_types"] = self.instance.grant_types
         return cleaned
 
     def clean_logo(self):

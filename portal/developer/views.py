@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oauth2_provider.models import get_application_model
 
 from portal.clients import selectors, services
+from portal.clients.proposals import proposed_change_rows
 from portal.developer import reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
@@ -44,6 +45,7 @@ def _detail_context(request: HttpRequest, app, **extra) -> dict:
         "secrets": selectors.secrets_of(app),
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
         "active_token_count": selectors.active_tokens_of(app).count(),
+        "change_rows": proposed_change_rows(application=app),
         **extra,
     }
 
@@ -120,7 +122,6 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
-        was_approved = app.is_approved
         services.application_update(
             application=app,
             values=form.values(),
@@ -128,11 +129,11 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
             request=request,
         )
-        if was_approved and app.has_proposed_changes:
+        if app.changes_need_review and app.has_proposed_changes:
             messages.info(
                 request,
-                "Your change to redirect URIs, grant types or client type waits for staff review. "
-                "Until staff approve it, the app keeps working with its current settings.",
+                "Your change waits for staff review. Until staff approve it, the app keeps working, and "
+                "shows itself to people, as staff last approved it.",
             )
         else:
             messages.success(request, "Saved.")

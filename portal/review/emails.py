@@ -11,9 +11,12 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 
+from portal.review.decisions import DECISIONS
+
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"approved", "rejected", "suspended", "reinstated", "change_approved", "change_rejected"})
+# One email per decision that tells the developer (portal/review/decisions.py).
+KINDS = frozenset(decision.email for decision in DECISIONS if decision.email)
 
 
 def _app_url(application, request: HttpRequest | None) -> str:

@@ -8,37 +8,33 @@ from oauth2_provider.models import get_application_model
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
+from portal.review.decisions import Decision
 from portal.review.selectors import QUEUE_FILTERS
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-        error_messages={"required": "Give a reason: the developer is shown it."},
-    )
+class DecisionForm(forms.Form):
+    """One staff decision: the version of the page it was taken on and, when the decision needs one, the
+    reason the developer is shown. The template renders the version of the app it shows, never the posted
+    one, so a form shown again after a refusal is bound to what is on the screen now."""
 
-    def __init__(self, *args, label: str, **kwargs):
+    version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, decision: Decision, **kwargs):
+        kwargs.setdefault("prefix", decision.code)
         super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-
-
-def reject_form(data=None) -> ReasonForm:
-    return ReasonForm(data, prefix="reject", label="Why it is not approved (the developer sees this)")
-
-
-def reject_change_form(data=None) -> ReasonForm:
-    return ReasonForm(
-        data, prefix="reject_change", label="Why the change is not approved (the developer sees this)"
-    )
-
-
-def suspend_form(data=None) -> ReasonForm:
-    return ReasonForm(data, prefix="suspend", label="Why it is suspended (the developer sees this)")
+        self.decision = decision
+        if decision.needs_reason:
+            self.fields["reason"] = forms.CharField(
+                label=decision.reason_label,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                max_length=2000,
+                error_messages={"required": "Give a reason: the developer is shown it."},
+            )
 
 
 class AllowGrantForm(forms.Form):
     grant = forms.ChoiceField(label="Deprecated grant")
+    version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     justification = forms.CharField(
         label="Justification (recorded in the audit log)",
         widget=forms.Textarea(attrs={"rows": 2}),

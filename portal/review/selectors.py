@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
+from portal.clients.models import ReviewStatus
 from portal.clients.redirect_uris import LOOPBACK_HOSTS
 
 # The queue page's status filter. "" (the default) is the queue proper: what waits for a decision.
@@ -22,9 +23,9 @@ QUEUE_FILTERS = [
     (QUEUE_WAITING, "Waiting for review"),
     (QUEUE_NEW, "New apps"),
     (QUEUE_CHANGES, "Changes to approved apps"),
-    ("approved", "Approved"),
-    ("rejected", "Rejected"),
-    ("suspended", "Suspended"),
+    (ReviewStatus.APPROVED, "Approved"),
+    (ReviewStatus.REJECTED, "Rejected"),
+    (ReviewStatus.SUSPENDED, "Suspended"),
     (QUEUE_ALL, "All apps"),
 ]
 
@@ -175,29 +176,3 @@ def grant_review(grant_types: list[str], *, staff_allowed: list[str]) -> list[Gr
         )
         for grant in grant_types
     ]
-
-
-@dataclass
-class ChangeRow:
-    field: str
-    label: str
-    before: object
-    after: object
-
-
-_CHANGE_LABELS = {
-    "redirect_uris": "Redirect URIs",
-    "grant_types": "Grant types",
-    "client_type": "Client type",
-}
-
-
-def proposed_change_rows(*, application) -> list[ChangeRow]:
-    """Before/after of a material change waiting for review, as the reviewer should read it."""
-    rows = []
-    for name, after in application.proposed_changes.items():
-        before = getattr(application, name, None)
-        if name == "redirect_uris":
-            before, after = before.split(), str(after).split()
-        rows.append(ChangeRow(field=name, label=_CHANGE_LABELS.get(name, name), before=before, after=after))
-    return rows

@@ -20,9 +20,10 @@ from django.views.decorators.vary import vary_on_headers
 from oauth2_provider.models import get_application_model
 
 from portal.audit.selectors import audit_events
-from portal.clients import grants
-from portal.review import forms, selectors, services
+from portal.clients.proposals import proposed_change_rows
+from portal.review import decisions, forms, selectors, services
 from portal.review.access import staff_required
+from portal.review.decisions import STALE
 from portal.review.forms import valid_filters
 
 QUEUE_PAGE_SIZE = 50
@@ -55,11 +56,22 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _review_context(application, *, bound: dict | None = None, notice: str = "", error: str = "") -> dict:
-    Status = type(application).ReviewStatus
-    status = application.review_status
-    context = {
+def _review_context(
+    application, *, bound: forms.forms.Form | None = None, notice: str = "", error: str = ""
+) -> dict:
+    decision_forms: dict[str, list[forms.DecisionForm]] = {"change": [], "status": [], "danger": []}
+    for decision in decisions.decisions_for(application):
+        form = (
+            bound if getattr(bound, "decision", None) is decision else forms.DecisionForm(decision=decision)
+        )
+        decision_forms[decision.section].append(form)
+    grant_form = (
+        bound if isinstance(bound, forms.AllowGrantForm) else forms.AllowGrantForm(application=application)
+    )
+    return {
         "application": application,
+        # Every form on the page carries this: a decision about an app that changed since is refused.
+        "version": application.review_version(),
         "notice": notice,
         "error": error,
         "redirect_uris": selectors.redirect_uri_review(
@@ -67,29 +79,16 @@ def _review_context(application, *, bound: dict | None = None, notice: str = "",
         ),
         "post_logout_redirect_uris": application.post_logout_redirect_uris.split(),
         "grant_rows": selectors.grant_review(
-            list(dict.fromkeys([*application.grant_types, application.authorization_grant_type])),
-            staff_allowed=application.staff_allowed_grants,
+            application.registered_grant_types(), staff_allowed=application.staff_allowed_grants
         ),
-        "change_rows": selectors.proposed_change_rows(application=application),
+        "change_rows": proposed_change_rows(application=application),
         "other_apps": selectors.developer_other_apps(application=application),
         "terms": selectors.developer_terms(user=application.user),
         "events": audit_events(application_id=application.pk)[:RECENT_EVENTS],
-        # Which decisions fit the app's state; the services check again, under a lock.
-        "can_approve": status in (Status.PENDING, Status.REJECTED),
-        "can_reject": status == Status.PENDING,
-        "can_trust": status == Status.APPROVED and not application.skip_authorization,
-        "can_untrust": application.skip_authorization,
-        "can_suspend": status != Status.SUSPENDED,
-        "can_reinstate": status == Status.SUSPENDED,
-        "deprecated_grants": grants.DEPRECATED,
-        "reject_form": forms.reject_form(),
-        "reject_change_form": forms.reject_change_form(),
-        "suspend_form": forms.suspend_form(),
-        "grant_form": forms.AllowGrantForm(application=application),
+        "decision_forms": decision_forms,
+        "grant_form": grant_form,
+        "can_allow_grant": bool(grant_form.fields["grant"].choices),
     }
-    context.update(bound or {})
-    context["can_allow_grant"] = bool(context["grant_form"].fields["grant"].choices)
-    return context
 
 
 @staff_required
@@ -113,7 +112,7 @@ def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
     return redirect("staff:application_review", pk=application.pk)
 
 
-def _refused(request: HttpRequest, application, error: str, *, bound: dict | None = None) -> HttpResponse:
+def _refused(request: HttpRequest, application, error: str, *, bound=None) -> HttpResponse:
     """A decision that could not be taken: the form's errors, or a state that changed meanwhile."""
     application = _get_application(application.pk)
     context = _review_context(application, bound=bound, error=error)
@@ -124,145 +123,43 @@ def _refused(request: HttpRequest, application, error: str, *, bound: dict | Non
 
 
 def _decide(
-    request: HttpRequest, application, decide: Callable[[], object], notice: str, *, bound: dict | None = None
+    request: HttpRequest, application, decide: Callable[[], object], notice: Callable[[], str], *, bound
 ) -> HttpResponse:
     try:
         decide()
     except services.ReviewError as exc:
         return _refused(request, application, str(exc), bound=bound)
     except ValidationError as exc:
-        message = "; ".join(exc.messages)
-        return _refused(request, application, f"The app would no longer be valid: {message}", bound=bound)
-    return _decided(request, application, notice)
+        return _refused(request, application, decisions.validation_refusal(exc), bound=bound)
+    return _decided(request, application, notice())
 
 
 @staff_required
 @require_POST
-def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """Every decision of portal/review/decisions.py, mounted once per decision by urls.py."""
+    decision = decisions.BY_CODE[code]
     application = _get_application(pk)
-    return _decide(
-        request,
-        application,
-        lambda: services.application_approve(application=application, reviewer=request.user, request=request),
-        f"{application.name} is approved. The developer has been told by email.",
-    )
-
-
-@staff_required
-@require_POST
-def application_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    form = forms.reject_form(request.POST)
+    form = forms.DecisionForm(request.POST, decision=decision)
     if not form.is_valid():
-        return _refused(request, application, "", bound={"reject_form": form})
+        # A mangled version (the field is hidden) is a page that no longer matches, said in those words.
+        return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
+    was_trusted = application.skip_authorization
     return _decide(
         request,
         application,
-        lambda: services.application_reject(
+        lambda: services.application_decide(
+            decision=decision,
             application=application,
             reviewer=request.user,
-            reason=form.cleaned_data["reason"],
+            version=form.cleaned_data["version"],
+            reason=form.cleaned_data.get("reason", ""),
             request=request,
         ),
-        f"{application.name} is rejected. The developer has been told why.",
-        bound={"reject_form": form},
-    )
-
-
-@staff_required
-@require_POST
-def application_approve_change(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    notice = "The change is approved and live."
-    if application.skip_authorization:
-        notice += " The app is no longer trusted; trust it again if the change warrants it."
-    return _decide(
-        request,
-        application,
-        lambda: services.application_approve_change(
-            application=application, reviewer=request.user, request=request
+        lambda: decision.notice_for(
+            application, trust_removed=was_trusted and not application.skip_authorization
         ),
-        notice,
-    )
-
-
-@staff_required
-@require_POST
-def application_reject_change(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    form = forms.reject_change_form(request.POST)
-    if not form.is_valid():
-        return _refused(request, application, "", bound={"reject_change_form": form})
-    return _decide(
-        request,
-        application,
-        lambda: services.application_reject_change(
-            application=application,
-            reviewer=request.user,
-            reason=form.cleaned_data["reason"],
-            request=request,
-        ),
-        "The change is rejected; the app keeps its current settings.",
-        bound={"reject_change_form": form},
-    )
-
-
-@staff_required
-@require_POST
-def application_trust(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    return _decide(
-        request,
-        application,
-        lambda: services.application_trust(application=application, reviewer=request.user, request=request),
-        f"{application.name} is trusted: its users see no consent screen.",
-    )
-
-
-@staff_required
-@require_POST
-def application_untrust(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    return _decide(
-        request,
-        application,
-        lambda: services.application_untrust(application=application, reviewer=request.user, request=request),
-        f"{application.name} is no longer trusted: its users are asked for consent.",
-    )
-
-
-@staff_required
-@require_POST
-def application_suspend(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    form = forms.suspend_form(request.POST)
-    if not form.is_valid():
-        return _refused(request, application, "", bound={"suspend_form": form})
-    return _decide(
-        request,
-        application,
-        lambda: services.application_suspend(
-            application=application,
-            reviewer=request.user,
-            reason=form.cleaned_data["reason"],
-            request=request,
-        ),
-        f"{application.name} is suspended and every token it held is revoked.",
-        bound={"suspend_form": form},
-    )
-
-
-@staff_required
-@require_POST
-def application_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
-    return _decide(
-        request,
-        application,
-        lambda: services.application_reinstate(
-            application=application, reviewer=request.user, request=request
-        ),
-        f"{application.name} is reinstated and approved again.",
+        bound=form,
     )
 
 
@@ -272,7 +169,7 @@ def application_allow_grant(request: HttpRequest, pk: int) -> HttpResponse:
     application = _get_application(pk)
     form = forms.AllowGrantForm(request.POST, application=application)
     if not form.is_valid():
-        return _refused(request, application, "", bound={"grant_form": form})
+        return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
     grant = form.cleaned_data["grant"]
     return _decide(
         request,
@@ -282,8 +179,9 @@ def application_allow_grant(request: HttpRequest, pk: int) -> HttpResponse:
             reviewer=request.user,
             grant=grant,
             justification=form.cleaned_data["justification"],
+            version=form.cleaned_data["version"],
             request=request,
         ),
-        f"{grant} is allowed for {application.name}.",
-        bound={"grant_form": form},
+        lambda: f"{grant} is allowed for {application.name}.",
+        bound=form,
     )

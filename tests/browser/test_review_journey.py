@@ -1,7 +1,8 @@
 """Staff review, end to end in Chromium: a developer registers an app in the developer console; staff find
-it in the queue and reject it with a reason; the developer sees the reason and fixes the app; staff approve
-and trust it; an end user signs in to it with no consent screen (a real Authlib client takes the code);
-staff suspend it and the user's token stops working at once."""
+it in the queue and reject it with a reason; the developer sees the reason and fixes the app; staff press
+Approve on the page loaded before the fix and are told to look again, then approve and trust it; an end
+user signs in to it with no consent screen (a real Authlib client takes the code); staff suspend it and
+the user's token stops working at once."""
 
 from __future__ import annotations
 
@@ -91,8 +92,13 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     app.refresh_from_db()
     assert app.review_status == "pending" and app.privacy_policy_url == "https://notes.example.com/privacy"
 
-    # --- Staff approve and trust it. ---
-    open_in_queue(page, base, "Journey Notes")
+    # --- Staff, still on the page they loaded before the fix, press Approve: the app changed since, so the
+    # decision is refused and the page shows the app as it is now; approving that works. ---
+    page.get_by_role("button", name="Approve", exact=True).click()
+    expect(page.get_by_test_id("error")).to_contain_text("The app changed while you were looking")
+    expect(page.get_by_role("link", name="https://notes.example.com/privacy")).to_be_visible()
+    app.refresh_from_db()
+    assert app.review_status == "pending"
     page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_test_id("review-status")).to_have_text("Approved")
     page.get_by_role("button", name="Mark trusted").click()
@@ -125,9 +131,14 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     assert me.status_code == 200 and me.json()["username"] == "erin"
 
     # --- Staff suspend it: the user's token stops working at once, new tokens are refused. ---
-    page.get_by_text("Suspend…").click()
+    # The decisions come after what the developer entered; suspending is set apart as the dangerous one.
+    details = page.get_by_role("heading", name="What the developer entered").bounding_box()
+    decision = page.get_by_role("heading", name="Decision", exact=True).bounding_box()
+    assert decision["y"] > details["y"]
+    suspend = page.get_by_role("button", name="Suspend app")
+    expect(suspend).to_have_class("danger")
     page.get_by_label("Why it is suspended").fill("Reports of phishing.")
-    page.get_by_role("button", name="Suspend", exact=True).click()
+    suspend.click()
     expect(page.get_by_test_id("review-status")).to_have_text("Suspended")
     assert requests.get(f"{base}/api/me", headers=bearer, timeout=10).status_code == 401
     refused = requests.post(

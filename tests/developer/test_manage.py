@@ -65,15 +65,17 @@ def test_editing_a_pending_app_applies_at_once(client, developer):
 def test_material_changes_to_an_approved_app_wait_for_staff(client, developer, make_app):
     app, _secret = make_app(developer, name="Live App", skip_authorization=True)
     data = registration(
-        name="Live App v2",
+        name="Live App",
+        homepage_url="",
+        description="Now with prints.",
         redirect_uris="https://attacker.example/cb",
         grant_types=["authorization-code", "client-credentials"],
     )
     response = client.post(f"/developer/apps/{app.pk}/edit/", data, follow=True)
     assert b"waits for staff review" in response.content
     app.refresh_from_db()
-    # Cosmetic fields change now; what widens the app's reach does not.
-    assert app.name == "Live App v2"
+    # The description changes now; what widens the app's reach does not.
+    assert app.description == "Now with prints."
     assert app.redirect_uris == "http://127.0.0.1:8765/callback"
     assert app.grant_types == ["authorization-code"]
     assert app.skip_authorization and app.is_approved

@@ -31,7 +31,9 @@ def _event(action):
 
 def test_approve(pending_app, sam, staff_request, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_approve(application=pending_app, reviewer=sam, request=staff_request)
+        services.application_approve(
+            application=pending_app, reviewer=sam, version=pending_app.review_version(), request=staff_request
+        )
     assert pending_app.review_status == "approved" and pending_app.reviewed_by == sam
     assert pending_app.reviewed_at is not None
     event = _event(AuditEvent.Action.APP_APPROVED)
@@ -44,22 +46,31 @@ def test_approve(pending_app, sam, staff_request, django_capture_on_commit_callb
 
 def test_no_email_when_the_decision_is_rolled_back(pending_app, sam, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.application_approve(application=pending_app, reviewer=sam)
+        services.application_approve(
+            application=pending_app, reviewer=sam, version=pending_app.review_version()
+        )
     assert len(callbacks) == 1 and mail.outbox == []  # sent only once the transaction commits
 
 
 def test_reject_needs_a_reason_and_tells_the_developer(
     pending_app, sam, staff_request, django_capture_on_commit_callbacks
 ):
+    def reject(reason: str):
+        return services.application_reject(
+            application=pending_app,
+            reviewer=sam,
+            version=pending_app.review_version(),
+            reason=reason,
+            request=staff_request,
+        )
+
     with pytest.raises(services.ReviewError):
-        services.application_reject(application=pending_app, reviewer=sam, reason="  ", request=staff_request)
+        reject("  ")
     pending_app.refresh_from_db()
     assert pending_app.review_status == "pending" and not AuditEvent.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_reject(
-            application=pending_app, reviewer=sam, reason="Add a privacy policy.", request=staff_request
-        )
+        reject("Add a privacy policy.")
     assert pending_app.review_status == "rejected" and pending_app.review_reason == "Add a privacy policy."
     assert _event(AuditEvent.Action.APP_REJECTED).changes == {
         "review_status": ["pending", "rejected"],
@@ -70,27 +81,41 @@ def test_reject_needs_a_reason_and_tells_the_developer(
 
 
 def test_a_rejected_app_can_be_approved_later_and_the_reason_is_cleared(pending_app, sam):
-    services.application_reject(application=pending_app, reviewer=sam, reason="Fix it.")
-    services.application_approve(application=pending_app, reviewer=sam)
+    services.application_reject(
+        application=pending_app, reviewer=sam, version=pending_app.review_version(), reason="Fix it."
+    )
+    services.application_approve(application=pending_app, reviewer=sam, version=pending_app.review_version())
     assert pending_app.review_status == "approved" and pending_app.review_reason == ""
 
 
 def test_an_approved_app_cannot_be_rejected_or_approved_again(approved_app, sam):
     with pytest.raises(services.ReviewError, match="Suspend"):
-        services.application_reject(application=approved_app, reviewer=sam, reason="x")
+        services.application_reject(
+            application=approved_app, reviewer=sam, version=approved_app.review_version(), reason="x"
+        )
     with pytest.raises(services.ReviewError):
-        services.application_approve(application=approved_app, reviewer=sam)
+        services.application_approve(
+            application=approved_app, reviewer=sam, version=approved_app.review_version()
+        )
 
 
 def test_trust_only_for_approved_apps(pending_app, approved_app, sam, staff_request):
     with pytest.raises(services.ReviewError, match="approved"):
-        services.application_trust(application=pending_app, reviewer=sam)
-    services.application_trust(application=approved_app, reviewer=sam, request=staff_request)
+        services.application_trust(
+            application=pending_app, reviewer=sam, version=pending_app.review_version()
+        )
+    services.application_trust(
+        application=approved_app, reviewer=sam, version=approved_app.review_version(), request=staff_request
+    )
     assert approved_app.skip_authorization is True
     assert _event(AuditEvent.Action.APP_TRUSTED).changes == {"skip_authorization": [False, True]}
     with pytest.raises(services.ReviewError, match="already"):
-        services.application_trust(application=approved_app, reviewer=sam)
-    services.application_untrust(application=approved_app, reviewer=sam, request=staff_request)
+        services.application_trust(
+            application=approved_app, reviewer=sam, version=approved_app.review_version()
+        )
+    services.application_untrust(
+        application=approved_app, reviewer=sam, version=approved_app.review_version(), request=staff_request
+    )
     assert approved_app.skip_authorization is False
     assert _event(AuditEvent.Action.APP_UNTRUSTED).changes == {"skip_authorization": [True, False]}
 
@@ -103,7 +128,7 @@ def _propose(app, **changes):
 def test_approving_a_change_applies_it_and_removes_trust(
     approved_app, sam, staff_request, django_capture_on_commit_callbacks
 ):
-    services.application_trust(application=approved_app, reviewer=sam)
+    services.application_trust(application=approved_app, reviewer=sam, version=approved_app.review_version())
     new_uris = f"{LOOPBACK_CALLBACK} https://app.example.com/callback"
     _propose(
         approved_app,
@@ -111,7 +136,12 @@ def test_approving_a_change_applies_it_and_removes_trust(
         grant_types=[grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_approve_change(application=approved_app, reviewer=sam, request=staff_request)
+        services.application_approve_change(
+            application=approved_app,
+            reviewer=sam,
+            version=approved_app.review_version(),
+            request=staff_request,
+        )
     assert approved_app.redirect_uris == new_uris
     assert approved_app.grant_types == [grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS]
     assert approved_app.proposed_changes == {} and approved_app.skip_authorization is False
@@ -130,7 +160,9 @@ def test_approving_a_change_applies_it_and_removes_trust(
 
 def test_approving_a_change_of_the_main_grant_keeps_dots_field_consistent(approved_app, sam):
     _propose(approved_app, grant_types=[grants.CLIENT_CREDENTIALS], redirect_uris="")
-    services.application_approve_change(application=approved_app, reviewer=sam)
+    services.application_approve_change(
+        application=approved_app, reviewer=sam, version=approved_app.review_version()
+    )
     assert approved_app.authorization_grant_type == grants.CLIENT_CREDENTIALS
     assert approved_app.allows_grant_type(grants.CLIENT_CREDENTIALS)
     assert not approved_app.allows_grant_type(grants.AUTHORIZATION_CODE)
@@ -139,7 +171,9 @@ def test_approving_a_change_of_the_main_grant_keeps_dots_field_consistent(approv
 def test_a_change_that_breaks_the_rules_is_not_applied(approved_app, sam):
     _propose(approved_app, redirect_uris="http://evil.example.com/callback")
     with pytest.raises(ValidationError):
-        services.application_approve_change(application=approved_app, reviewer=sam)
+        services.application_approve_change(
+            application=approved_app, reviewer=sam, version=approved_app.review_version()
+        )
     approved_app.refresh_from_db()
     assert approved_app.redirect_uris == LOOPBACK_CALLBACK and approved_app.proposed_changes
     assert not AuditEvent.objects.exists()
@@ -148,13 +182,18 @@ def test_a_change_that_breaks_the_rules_is_not_applied(approved_app, sam):
 def test_rejecting_a_change_keeps_the_live_settings_and_trust(
     approved_app, sam, django_capture_on_commit_callbacks
 ):
-    services.application_trust(application=approved_app, reviewer=sam)
+    services.application_trust(application=approved_app, reviewer=sam, version=approved_app.review_version())
     _propose(approved_app, redirect_uris="https://other.example.net/cb")
     with pytest.raises(services.ReviewError):
-        services.application_reject_change(application=approved_app, reviewer=sam, reason="")
+        services.application_reject_change(
+            application=approved_app, reviewer=sam, version=approved_app.review_version(), reason=""
+        )
     with django_capture_on_commit_callbacks(execute=True):
         services.application_reject_change(
-            application=approved_app, reviewer=sam, reason="That host is not yours."
+            application=approved_app,
+            reviewer=sam,
+            version=approved_app.review_version(),
+            reason="That host is not yours.",
         )
     assert approved_app.redirect_uris == LOOPBACK_CALLBACK and approved_app.proposed_changes == {}
     assert approved_app.skip_authorization is True and approved_app.review_status == "approved"
@@ -169,9 +208,13 @@ def test_rejecting_a_change_keeps_the_live_settings_and_trust(
 
 def test_no_change_no_change_decision(approved_app, sam):
     with pytest.raises(services.ReviewError):
-        services.application_approve_change(application=approved_app, reviewer=sam)
+        services.application_approve_change(
+            application=approved_app, reviewer=sam, version=approved_app.review_version()
+        )
     with pytest.raises(services.ReviewError):
-        services.application_reject_change(application=approved_app, reviewer=sam, reason="x")
+        services.application_reject_change(
+            application=approved_app, reviewer=sam, version=approved_app.review_version(), reason="x"
+        )
 
 
 def _basic(app, secret):
@@ -189,7 +232,11 @@ def test_suspension_revokes_everything_at_once_and_refuses_new_tokens(
 
     with django_capture_on_commit_callbacks(execute=True):
         services.application_suspend(
-            application=app, reviewer=sam, reason="Phishing reports.", request=staff_request
+            application=app,
+            reviewer=sam,
+            version=app.review_version(),
+            reason="Phishing reports.",
+            request=staff_request,
         )
 
     assert app.review_status == "suspended" and app.review_reason == "Phishing reports."
@@ -225,18 +272,28 @@ def test_suspension_revokes_everything_at_once_and_refuses_new_tokens(
 
 def test_suspend_needs_a_reason(approved_app, sam):
     with pytest.raises(services.ReviewError):
-        services.application_suspend(application=approved_app, reviewer=sam, reason="")
+        services.application_suspend(
+            application=approved_app, reviewer=sam, version=approved_app.review_version(), reason=""
+        )
     approved_app.refresh_from_db()
     assert approved_app.review_status == "approved"
 
 
 def test_reinstate_returns_a_suspended_app_to_approved(approved_app, sam, staff_request):
     with pytest.raises(services.ReviewError):
-        services.application_reinstate(application=approved_app, reviewer=sam)
-    services.application_suspend(application=approved_app, reviewer=sam, reason="Abuse")
+        services.application_reinstate(
+            application=approved_app, reviewer=sam, version=approved_app.review_version()
+        )
+    services.application_suspend(
+        application=approved_app, reviewer=sam, version=approved_app.review_version(), reason="Abuse"
+    )
     with pytest.raises(services.ReviewError, match="already"):
-        services.application_suspend(application=approved_app, reviewer=sam, reason="Abuse")
-    services.application_reinstate(application=approved_app, reviewer=sam, request=staff_request)
+        services.application_suspend(
+            application=approved_app, reviewer=sam, version=approved_app.review_version(), reason="Abuse"
+        )
+    services.application_reinstate(
+        application=approved_app, reviewer=sam, version=approved_app.review_version(), request=staff_request
+    )
     assert approved_app.review_status == "approved" and approved_app.review_reason == ""
     assert _event(AuditEvent.Action.APP_REINSTATED).changes == {"review_status": ["suspended", "approved"]}
 
@@ -244,11 +301,19 @@ def test_reinstate_returns_a_suspended_app_to_approved(approved_app, sam, staff_
 def test_allowing_a_deprecated_grant_needs_a_justification(approved_app, sam, staff_request):
     with pytest.raises(services.ReviewError, match="why"):
         services.application_allow_deprecated_grant(
-            application=approved_app, reviewer=sam, grant=grants.PASSWORD, justification=" "
+            application=approved_app,
+            reviewer=sam,
+            version=approved_app.review_version(),
+            grant=grants.PASSWORD,
+            justification=" ",
         )
     with pytest.raises(services.ReviewError, match="not a deprecated grant"):
         services.application_allow_deprecated_grant(
-            application=approved_app, reviewer=sam, grant=grants.CLIENT_CREDENTIALS, justification="x"
+            application=approved_app,
+            reviewer=sam,
+            version=approved_app.review_version(),
+            grant=grants.CLIENT_CREDENTIALS,
+            justification="x",
         )
     approved_app.refresh_from_db()
     assert approved_app.staff_allowed_grants == [] and not AuditEvent.objects.exists()
@@ -256,6 +321,7 @@ def test_allowing_a_deprecated_grant_needs_a_justification(approved_app, sam, st
     services.application_allow_deprecated_grant(
         application=approved_app,
         reviewer=sam,
+        version=approved_app.review_version(),
         grant=grants.PASSWORD,
         justification="Legacy TV app, migrating to device flow by June.",
         request=staff_request,
@@ -268,7 +334,11 @@ def test_allowing_a_deprecated_grant_needs_a_justification(approved_app, sam, st
     assert changes["staff_allowed_grants"] == [[], [grants.PASSWORD]]
     with pytest.raises(services.ReviewError, match="already"):
         services.application_allow_deprecated_grant(
-            application=approved_app, reviewer=sam, grant=grants.PASSWORD, justification="again"
+            application=approved_app,
+            reviewer=sam,
+            version=approved_app.review_version(),
+            grant=grants.PASSWORD,
+            justification="again",
         )
 
 
@@ -276,7 +346,11 @@ def test_a_grant_the_developer_already_listed_is_not_listed_twice(alice, sam, ma
     app, _secret = make_app(alice, grant_types=[grants.AUTHORIZATION_CODE, grants.IMPLICIT])
     assert not app.allows_grant_type(grants.IMPLICIT)
     services.application_allow_deprecated_grant(
-        application=app, reviewer=sam, grant=grants.IMPLICIT, justification="Old SPA."
+        application=app,
+        reviewer=sam,
+        version=app.review_version(),
+        grant=grants.IMPLICIT,
+        justification="Old SPA.",
     )
     assert app.grant_types == [grants.AUTHORIZATION_CODE, grants.IMPLICIT]
     assert app.allows_grant_type(grants.IMPLICIT)
@@ -294,7 +368,11 @@ def test_the_developer_sees_why_a_change_was_rejected_until_a_new_one_is_propose
     values = {"redirect_uris": "https://new.example/cb"}
     application_update(application=app, values=values, logo=None, actor=alice, request=None)
     application_reject_change(
-        application=app, reviewer=sam, reason="new.example is not your domain", request=None
+        application=app,
+        reviewer=sam,
+        version=app.review_version(),
+        reason="new.example is not your domain",
+        request=None,
     )
     client.force_login(alice)
     page = client.get(f"/developer/apps/{app.pk}/").content.decode()

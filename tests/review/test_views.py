@@ -3,6 +3,7 @@ and without htmx, the audit log view and the admin's decision actions."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,23 @@ pytestmark = pytest.mark.django_db
 def staff_client(client, sam):
     client.force_login(sam)
     return client
+
+
+def _shown_version(client, app, code: str) -> str:
+    """The version the review page's form for `code` carries, as a reviewer's browser would post it."""
+    page = client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
+    prefix = "grant" if code == "allow_grant" else code
+    match = re.search(rf'name="{prefix}-version" value="([0-9a-f]+)"', page)
+    assert match, f"the review page offers no {code} form"
+    return match.group(1)
+
+
+def _decide(client, app, code: str, data: dict | None = None, **headers):
+    """Load the review page, then press the decision's button (with `data` typed into its form)."""
+    version = _shown_version(client, app, code)
+    url = reverse(f"staff:application_{code}", kwargs={"pk": app.pk})
+    prefix = "grant" if code == "allow_grant" else code
+    return client.post(url, {f"{prefix}-version": version, **(data or {})}, **headers)
 
 
 def _queue_names(client, **params) -> list[str]:
@@ -149,8 +167,9 @@ def test_review_page_shows_a_change_before_and_after(staff_client, alice, make_a
 
 
 def test_approve_without_javascript_redirects_with_a_message(staff_client, pending_app):
+    version = _shown_version(staff_client, pending_app, "approve")
     url = reverse("staff:application_approve", kwargs={"pk": pending_app.pk})
-    response = staff_client.post(url, follow=True)
+    response = staff_client.post(url, {"approve-version": version}, follow=True)
     assert response.redirect_chain[-1][0] == reverse(
         "staff:application_review", kwargs={"pk": pending_app.pk}
     )
@@ -160,8 +179,7 @@ def test_approve_without_javascript_redirects_with_a_message(staff_client, pendi
 
 
 def test_approve_with_htmx_swaps_the_review_partial(staff_client, pending_app):
-    url = reverse("staff:application_approve", kwargs={"pk": pending_app.pk})
-    response = staff_client.post(url, **HTMX)
+    response = _decide(staff_client, pending_app, "approve", **HTMX)
     body = response.content.decode()
     assert (
         response.status_code == 200 and "<html" not in body and body.lstrip().startswith('<div id="review">')
@@ -181,9 +199,10 @@ def test_reject_without_a_reason_is_a_form_error_and_nothing_changes(staff_clien
 
 
 def test_reject_with_a_reason(staff_client, pending_app, django_capture_on_commit_callbacks):
-    url = reverse("staff:application_reject", kwargs={"pk": pending_app.pk})
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff_client.post(url, {"reject-reason": "Your homepage is empty."}, **HTMX)
+        response = _decide(
+            staff_client, pending_app, "reject", {"reject-reason": "Your homepage is empty."}, **HTMX
+        )
     assert "Your homepage is empty." in response.content.decode()
     pending_app.refresh_from_db()
     assert pending_app.review_status == "rejected"
@@ -207,8 +226,12 @@ def test_allowing_a_grant_without_justification_stores_nothing(staff_client, app
 
 
 def test_allowing_a_grant_with_justification(staff_client, approved_app):
-    url = reverse("staff:application_allow_grant", kwargs={"pk": approved_app.pk})
-    staff_client.post(url, {"grant-grant": grants.PASSWORD, "grant-justification": "Legacy device."})
+    _decide(
+        staff_client,
+        approved_app,
+        "allow_grant",
+        {"grant-grant": grants.PASSWORD, "grant-justification": "Legacy device."},
+    )
     approved_app.refresh_from_db()
     assert approved_app.staff_allowed_grants == [grants.PASSWORD]
     # Once allowed, it is no longer offered.
@@ -217,18 +240,17 @@ def test_allowing_a_grant_with_justification(staff_client, approved_app):
 
 
 def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
-    pk = approved_app.pk
-    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
+    _decide(staff_client, approved_app, "trust")
     approved_app.refresh_from_db()
     assert approved_app.skip_authorization
-    staff_client.post(reverse("staff:application_suspend", kwargs={"pk": pk}), {"suspend-reason": "Spam"})
+    _decide(staff_client, approved_app, "suspend", {"suspend-reason": "Spam"})
     approved_app.refresh_from_db()
     assert approved_app.review_status == "suspended" and not approved_app.skip_authorization
-    staff_client.post(reverse("staff:application_reinstate", kwargs={"pk": pk}))
+    _decide(staff_client, approved_app, "reinstate")
     approved_app.refresh_from_db()
     assert approved_app.review_status == "approved"
-    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
-    staff_client.post(reverse("staff:application_untrust", kwargs={"pk": pk}))
+    _decide(staff_client, approved_app, "trust")
+    _decide(staff_client, approved_app, "untrust")
     approved_app.refresh_from_db()
     assert not approved_app.skip_authorization
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
@@ -242,17 +264,14 @@ def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
 
 
 def test_change_approve_and_reject_through_the_views(staff_client, approved_app):
-    pk = approved_app.pk
     approved_app.proposed_changes = {"redirect_uris": "https://new.example.com/cb"}
     approved_app.save()
-    staff_client.post(
-        reverse("staff:application_reject_change", kwargs={"pk": pk}), {"reject_change-reason": "No."}
-    )
+    _decide(staff_client, approved_app, "reject_change", {"reject_change-reason": "No."})
     approved_app.refresh_from_db()
     assert approved_app.proposed_changes == {} and approved_app.redirect_uris == LOOPBACK_CALLBACK
     approved_app.proposed_changes = {"redirect_uris": "https://new.example.com/cb"}
     approved_app.save()
-    staff_client.post(reverse("staff:application_approve_change", kwargs={"pk": pk}))
+    _decide(staff_client, approved_app, "approve_change")
     approved_app.refresh_from_db()
     assert approved_app.redirect_uris == "https://new.example.com/cb"
 
@@ -266,8 +285,10 @@ def events(alice, sam, make_app):
     app_b, _ = make_app(alice, name="App B")
     audit_record(actor=alice, action=AuditEvent.Action.APP_CREATED, application=app_a)
     audit_record(actor=alice, action=AuditEvent.Action.SECRET_ROTATED, application=app_b)
-    services.application_untrust(application=app_a, reviewer=sam)
-    services.application_suspend(application=app_b, reviewer=sam, reason="Abuse")
+    services.application_untrust(application=app_a, reviewer=sam, version=app_a.review_version())
+    services.application_suspend(
+        application=app_b, reviewer=sam, version=app_b.review_version(), reason="Abuse"
+    )
     return {"a": app_a, "b": app_b}
 
 
@@ -363,11 +384,18 @@ def admin_client(client, sam):
     return client
 
 
+def _admin_version(page, app) -> str:
+    return re.search(rf'name="version-{app.pk}" value="([0-9a-f]+)"', page.content.decode()).group(1)
+
+
 def test_admin_approve_action_is_audited(admin_client, pending_app, sam):
-    response = admin_client.post(
-        "/admin/clients/application/",
-        {"action": "approve_selected", "_selected_action": [pending_app.pk]},
-    )
+    data = {"action": "approve_selected", "_selected_action": [pending_app.pk]}
+    page = admin_client.post("/admin/clients/application/", data)
+    assert page.status_code == 200 and LOOPBACK_CALLBACK in page.content.decode()  # what staff approve
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "pending"
+    version = {f"version-{pending_app.pk}": _admin_version(page, pending_app)}
+    response = admin_client.post("/admin/clients/application/", {**data, "apply": "1", **version})
     assert response.status_code == 302
     pending_app.refresh_from_db()
     assert pending_app.review_status == "approved"
@@ -377,10 +405,13 @@ def test_admin_approve_action_is_audited(admin_client, pending_app, sam):
 def test_admin_suspend_action_asks_for_a_reason(admin_client, approved_app):
     data = {"action": "suspend_selected", "_selected_action": [approved_app.pk]}
     page = admin_client.post("/admin/clients/application/", data)
-    assert page.status_code == 200 and "Reason" in page.content.decode()
+    assert page.status_code == 200 and "Why it is suspended" in page.content.decode()
     approved_app.refresh_from_db()
     assert approved_app.review_status == "approved"
-    admin_client.post("/admin/clients/application/", {**data, "apply": "1", "reason": "Spam"})
+    version = {f"version-{approved_app.pk}": _admin_version(page, approved_app)}
+    admin_client.post(
+        "/admin/clients/application/", {**data, "apply": "1", "suspend-reason": "Spam", **version}
+    )
     approved_app.refresh_from_db()
     assert approved_app.review_status == "suspended" and approved_app.review_reason == "Spam"
     assert AuditEvent.objects.filter(action=AuditEvent.Action.APP_SUSPENDED).count() == 1

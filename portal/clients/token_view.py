@@ -1,0 +1,45 @@
+"""DOT's token endpoint behind the portal's rate limits (mounted as ``oauth2_provider:token``)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import unquote_plus
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.views import TokenView
+
+from portal.ratelimits import client_ip, hit, refused_oauth
+
+
+def _presented_client_id(request: HttpRequest) -> str | None:
+    """The client_id a token request names: HTTP Basic (RFC 6749 2.3.1, form-encoded) or the body."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic" and credentials:
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        client_id = unquote_plus(decoded.partition(":")[0])
+        return client_id or None
+    return request.POST.get("client_id") or None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RateLimitedTokenView(TokenView):
+    """DOT's token endpoint, counted per address and per client before DOT sees the request. Fails open
+    when the cache is down: every app's token refresh depends on this endpoint, and a client secret is
+    a long random value stored hashed, so the limit guards capacity, not a guessable credential."""
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        decision = hit("token_address", key=client_ip(request))
+        if decision.allowed:
+            client_id = _presented_client_id(request)
+            if client_id is not None:
+                decision = hit("token_client", key=client_id)
+        if not decision.allowed:
+            return refused_oauth(decision)
+        return super().post(request, *args, **kwargs)

@@ -50,8 +50,9 @@ def _check_cache() -> None:
 def _check_storage() -> None:
     from django.core.files.storage import default_storage
 
-    # A HEAD of a name that need not exist: proves the bucket (or directory) answers with our credentials.
-    default_storage.exists(f"{_PROBE_KEY}.txt")
+    # Listing the top level (one short page: it holds the "logos/" prefix) proves the bucket exists and
+    # answers our credentials; exists() would not, as S3 answers 404 alike for a missing bucket and key.
+    default_storage.listdir("")
 
 
 def readiness_response() -> JsonResponse:

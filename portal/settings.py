@@ -204,7 +204,11 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
             "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
             "file_overwrite": False,
+            # Pages link logos by plain URL, so browsers must be able to read them: either the bucket
+            # policy makes logos/ public (leave AWS_DEFAULT_ACL unset), or each object is uploaded with
+            # AWS_DEFAULT_ACL=public-read (buckets that still accept ACLs).
             "querystring_auth": False,
+            "default_acl": env_str("AWS_DEFAULT_ACL") or None,
         },
     }
 else:

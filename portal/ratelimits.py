@@ -11,7 +11,7 @@ lock + read + write of a timestamp list.
 
 When the cache cannot be reached each limit does what its ``fail`` says: ``open`` lets the request through
 (and logs it), ``closed`` refuses it with 503 and Retry-After. Sign-in is allauth's limit
-(ACCOUNT_RATE_LIMITS), which raises on a cache error; ``CacheOutageMiddleware`` turns that into the
+(ACCOUNT_RATE_LIMITS), which raises on a cache error; ``OutageMiddleware`` turns that into the
 same 503, so sign-in fails closed. Keys are hashed before they reach the cache: no client id or address
 is stored in clear.
 """
@@ -39,6 +39,7 @@ CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
 
 # How long a refused request is asked to wait while the cache is unreachable.
 CACHE_DOWN_RETRY_AFTER = 30
+DATABASE_DOWN_RETRY_AFTER = 5
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^(?P<amount>\d+)/(?P<count>\d*)(?P<unit>[smhd])$")
@@ -179,9 +180,10 @@ def per_user(action: str) -> Callable:
     return decorator
 
 
-class CacheOutageMiddleware:
-    """A view that needed the cache while it was down (allauth's sign-in limit) answers 503 with
-    Retry-After instead of a 500: sign-in fails closed rather than going unlimited."""
+class OutageMiddleware:
+    """A shared dependency that is down answers 503 with Retry-After, never a 500 with a trace:
+    - Redis, for a view that needed the cache (allauth's sign-in limit): sign-in fails closed;
+    - PostgreSQL, while it restarts: clients retry, and the next request opens a fresh connection."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -190,7 +192,12 @@ class CacheOutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, CACHE_ERRORS):
-            return None
-        logger.warning("cache unreachable during %s %s: answering 503", request.method, request.path)
-        return refused_html(request, Decision(False, CACHE_DOWN_RETRY_AFTER, cache_down=True))
+        from django.db import InterfaceError, OperationalError
+
+        if isinstance(exception, CACHE_ERRORS):
+            logger.warning("cache unreachable during %s %s: answering 503", request.method, request.path)
+            return refused_html(request, Decision(False, CACHE_DOWN_RETRY_AFTER, cache_down=True))
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.error("database unreachable during %s %s: answering 503", request.method, request.path)
+            return refused_html(request, Decision(False, DATABASE_DOWN_RETRY_AFTER, cache_down=True))
+        return None

@@ -128,7 +128,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
-    "portal.ratelimits.CacheOutageMiddleware",
+    "portal.ratelimits.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -32,6 +32,7 @@ terms_accept(user=alice, version=terms, request=None)
 apps = {}
 for key, grant_types in {
     "web": [grants.AUTHORIZATION_CODE],
+    "consent": [grants.AUTHORIZATION_CODE],  # not trusted: /o/authorize/ shows the consent page
     "machine": [grants.CLIENT_CREDENTIALS],
     "limited": [grants.CLIENT_CREDENTIALS],
 }.items():
@@ -42,7 +43,7 @@ for key, grant_types in {
         grant_types=grant_types,
         redirect_uris=[CALLBACK] if grants.AUTHORIZATION_CODE in grant_types else [],
         review_status="approved",
-        skip_authorization=True,
+        skip_authorization=key != "consent",
     )
     apps[key] = {"pk": app.pk, "client_id": app.client_id, "secret": secret}
 print(json.dumps({"user_id": alice.pk, "apps": apps, "callback": CALLBACK}))

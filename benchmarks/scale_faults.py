@@ -63,7 +63,9 @@ class OwnPostgres:
         command = [binary, *args[1:]]
         if self.user:
             command = ["runuser", "-u", self.user, "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
+        # Output to a file, not a pipe: the postmaster pg_ctl starts inherits it and would hold a pipe open.
+        with open(self.directory / "ctl.log", "ab") as log:
+            subprocess.run(command, check=True, stdout=log, stderr=log, timeout=120)  # noqa: S603
 
     @property
     def url(self) -> str:
@@ -82,7 +84,20 @@ class OwnPostgres:
         wait_for_port(self.port)
 
     def restart(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        options = (self.directory / "options").read_text()
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.directory / "log"),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        )
 
     def stop(self) -> None:
         try:
@@ -193,7 +208,7 @@ def worker(cluster: Cluster, stats: Stats, stop: threading.Event, browser_cookie
         index += 1
         try:
             status = send().status_code
-        except requests.RequestException:
+        except (requests.RequestException, OSError):
             status = 0
         stats.record(kind, status)
 
@@ -208,6 +223,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="scale-bench-"))
     postgres, redis_server, moto = OwnPostgres(PG_PORT), RedisServer(REDIS_PORT), MotoServer(MOTO_PORT)
     cluster = None
+    stop = threading.Event()
     notes: dict[str, object] = {}
     failures: list[str] = []
     try:
@@ -235,7 +251,7 @@ def main() -> int:
         browser = sign_in(cluster)
         token = user_token(cluster, browser)
 
-        stats, stop = Stats(), threading.Event()
+        stats = Stats()
         threads = [
             threading.Thread(target=worker, args=(cluster, stats, stop, browser.cookies, token), daemon=True)
             for _ in range(args.clients)
@@ -344,6 +360,7 @@ def main() -> int:
         for key, value in notes.items():
             print(f"  {key}: {value}")
     finally:
+        stop.set()
         if cluster is not None:
             cluster.stop()
         for server in (redis_server, moto):

@@ -199,3 +199,17 @@ def test_with_redis_stopped_tokens_fail_open_and_writes_and_sign_in_fail_closed(
     )
     assert registering.status_code == 302
     assert requests.get(f"{live_server.url}/readyz", timeout=10).status_code == 200
+
+
+@pytest.mark.django_db
+def test_failed_sign_ins_are_counted_in_redis_per_account(client, alice, redis_cache, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "10/m/ip,3/5m/key"}
+    for _ in range(3):
+        wrong = client.post("/accounts/login/", {"login": "alice", "password": "not-her-password"})
+        assert wrong.status_code == 200
+    # The right password no longer helps: the account is locked for this window, on every instance.
+    locked = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
+    assert locked.status_code == 200
+    assert "Too many failed login attempts" in locked.content.decode()
+    raw = redis.Redis.from_url(redis_cache.url)
+    assert any(b"allauth:rl:allauth.account:login_failed" in key for key in raw.keys("*"))

@@ -4,7 +4,7 @@ checked: one JSON object per line, a request id on each, and no secret, code, to
 
 Shared services, configurable for CI: SCALE_DATABASE_URL (a database this test may empty; default
 h_scale on the shared PostgreSQL) and SCALE_REDIS_URL (a Redis database of its own; default db 2).
-Ports 18200-18202. Bounded: every wait has a timeout and the whole module runs in about a minute.
+Ports 18200-18202. Bounded: every wait has a timeout; the module takes about 90 s on this machine.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Production image: gunicorn serving portal.wsgi, static files collected at build time and served by
 # WhiteNoise, uploads in STORAGES["default"] (set AWS_STORAGE_BUCKET_NAME for S3). Configure it with the
-# environment variables listed in README.md; it refuses to start without SECRET_KEY and an OIDC key.
+# environment variables listed in README.md; it refuses to start without SECRET_KEY and an OIDC key
+# (OIDC_RSA_PRIVATE_KEY_FILE for a mounted secret, or OIDC_RSA_PRIVATE_KEY_BASE64 for an --env-file).
 
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -14,9 +15,11 @@ RUN /venv/bin/pip install . && /venv/bin/pip uninstall --yes oauth-developer-por
 COPY manage.py ./
 COPY templates ./templates
 COPY static ./static
-# collectstatic imports the settings, which (DEBUG off) demand real secrets: give it throwaway ones that
-# exist only in this build step and are never part of the image's environment.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only OIDC_RSA_PRIVATE_KEY=collectstatic-only \
+COPY deploy ./deploy
+# collectstatic imports the settings, which (DEBUG off) demand real secrets and check that the OIDC key is
+# a real RSA key: give it a throwaway key made in this build step, never part of the image's environment.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only \
+    OIDC_RSA_PRIVATE_KEY_BASE64="$(/venv/bin/python deploy/make_oidc_key.py --base64)" \
     /venv/bin/python manage.py collectstatic --noinput
 
 FROM python:3.11-slim-bookworm AS runtime
@@ -33,6 +36,9 @@ COPY --from=build /venv /venv
 COPY --from=build /src/manage.py ./
 COPY --from=build /src/portal ./portal
 COPY --from=build /src/templates ./templates
+COPY --from=build /src/deploy ./deploy
+# STATICFILES_DIRS names /app/static: without it `check --deploy` warns (staticfiles.W004) in the image.
+COPY --from=build /src/static ./static
 COPY --from=build /src/staticfiles ./staticfiles
 RUN mkdir -p /app/media && chown 10001:10001 /app/media
 USER 10001
@@ -40,4 +46,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # Run migrations as a separate release step: docker run IMAGE python manage.py migrate
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# JSON logs with request ids (deploy/gunicorn.conf.py); WEB_CONCURRENCY sets the worker count.
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi:application"]

@@ -7,6 +7,7 @@ environment; a missing one stops start-up with an error that names it. README.md
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import dj_database_url
@@ -34,17 +35,54 @@ def _required_in_production(name: str, development_value) -> str:
     )
 
 
+def _validated_rsa_key(pem: str, source: str) -> str:
+    """A malformed OIDC key is a start-up error naming where it came from, not a 500 at the JWKS URL."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{source} is not an unencrypted PEM private key: {exc}") from None
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise ImproperlyConfigured(f"{source} must be an RSA private key of at least 2048 bits (RS256).")
+    return pem
+
+
+def _read_key_file(name: str, path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{name}={path!r} cannot be read: {exc}") from exc
+
+
 def _oidc_private_key() -> str:
+    # Three ways in, because a multi-line PEM cannot travel through `docker run --env-file`:
+    # a file path (a mounted secret), base64 of the PEM, or the PEM itself.
     path = env_str("OIDC_RSA_PRIVATE_KEY_FILE")
     if path:
+        pem = _read_key_file("OIDC_RSA_PRIVATE_KEY_FILE", path)
+        return _validated_rsa_key(pem, "OIDC_RSA_PRIVATE_KEY_FILE")
+    encoded = env_str("OIDC_RSA_PRIVATE_KEY_BASE64")
+    if encoded:
         try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"OIDC_RSA_PRIVATE_KEY_FILE={path!r} cannot be read: {exc}") from exc
-    return _required_in_production(
+            pem = base64.b64decode(encoded, validate=True).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEY_BASE64 is not base64 of a PEM file.") from None
+        return _validated_rsa_key(pem, "OIDC_RSA_PRIVATE_KEY_BASE64")
+    pem = _required_in_production(
         "OIDC_RSA_PRIVATE_KEY",
         lambda: development_oidc_key(BASE_DIR / ".devkeys" / "oidc_rsa_private_key.pem"),
     )
+    return _validated_rsa_key(pem, "OIDC_RSA_PRIVATE_KEY")
+
+
+def _oidc_inactive_keys() -> list[str]:
+    """Retired signing keys still published in the JWKS during a rotation (README "Key rotation")."""
+    return [
+        _validated_rsa_key(_read_key_file("OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES", path), path)
+        for path in env_list("OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES", default=[])
+    ]
 
 
 SECRET_KEY = _required_in_production("SECRET_KEY", lambda: development_secret_key(BASE_DIR / ".devkeys"))
@@ -78,6 +116,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.logs.RequestIdMiddleware",
     "portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -90,6 +129,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
+    "portal.ratelimits.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -165,7 +205,11 @@ if env_str("AWS_STORAGE_BUCKET_NAME"):
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
             "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
             "file_overwrite": False,
+            # Pages link logos by plain URL, so browsers must be able to read them: either the bucket
+            # policy makes logos/ public (leave AWS_DEFAULT_ACL unset), or each object is uploaded with
+            # AWS_DEFAULT_ACL=public-read (buckets that still accept ACLs).
             "querystring_auth": False,
+            "default_acl": env_str("AWS_DEFAULT_ACL") or None,
         },
     }
 else:
@@ -177,6 +221,53 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+}
+
+# --- Shared cache and rate limits (Redis) ------------------------------------------------------
+# Every instance must see the same counters (allauth's sign-in limits, the portal's own limits), so with
+# REDIS_URL set they live in Redis; without it, in this process's memory (fine for one dev server).
+# Sessions stay in the database: a Redis outage does not sign anyone out.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX") or "portal",
+            # A stopped or unreachable Redis must cost a request milliseconds, not a hung worker.
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_TIMEOUT_MS", default=500) / 1000,
+                "socket_timeout": env_int("REDIS_TIMEOUT_MS", default=500) / 1000,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Address of the client behind the load balancer: the number of proxies that append to X-Forwarded-For
+# (allauth's setting; the portal's limits read the address through allauth too). 0 = REMOTE_ADDR.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+
+
+def _portal_rate(name: str, default: str, fail: str) -> dict:
+    from portal.ratelimits import parse_rate
+
+    return {"rate": parse_rate(name, env_str(name) or default), "fail": fail}
+
+
+# The portal's own limits (portal/ratelimits.py); "fail" is what happens while Redis is unreachable.
+PORTAL_RATE_LIMITS = {
+    "token_address": _portal_rate("RATE_LIMIT_TOKEN_PER_ADDRESS", "300/m", fail="open"),
+    "token_client": _portal_rate("RATE_LIMIT_TOKEN_PER_CLIENT", "1200/m", fail="open"),
+    "app_register": _portal_rate("RATE_LIMIT_APP_REGISTRATION", "20/h", fail="closed"),
+    "secret_rotate": _portal_rate("RATE_LIMIT_SECRET_ROTATION", "20/h", fail="closed"),
+    # RFC 8628 5.1: the code-entry page is where a user code could be guessed: per person and per address.
+    "device_code_user": _portal_rate("RATE_LIMIT_DEVICE_CODE_PER_USER", "10/5m", fail="closed"),
+    "device_code_address": _portal_rate("RATE_LIMIT_DEVICE_CODE_PER_ADDRESS", "30/5m", fail="closed"),
+}
+# allauth's sign-in limits, in the same cache: failed sign-ins per address and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED") or "10/m/ip,5/5m/key",
 }
 
 # --- Accounts (django-allauth) ---------------------------------------------------------------
@@ -236,6 +327,7 @@ OAUTH2_PROVIDER = {
     "ALLOW_URI_WILDCARDS": False,
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _oidc_inactive_keys(),
     "OIDC_ISS_ENDPOINT": env_str("OIDC_ISSUER") or "",
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
@@ -296,13 +388,34 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logging: one JSON object per line, each with the request id (portal/logs.py) ---------------
+# oauthlib and DOT log request bodies and tokens at DEBUG: they stay at WARNING whatever LOG_LEVEL says,
+# unless OAUTH_LOG_LEVEL asks otherwise on purpose.
+LOG_FORMAT = env_str("LOG_FORMAT") or ("text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "portal.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "portal.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
-        # DOT logs redirect URIs and client ids at DEBUG; never secrets, but keep it quiet by default.
         "oauth2_provider": {"level": env_str("OAUTH_LOG_LEVEL") or "WARNING"},
+        "oauthlib": {"level": env_str("OAUTH_LOG_LEVEL") or "WARNING"},
+        # botocore logs signed request headers at DEBUG.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
     },
 }

@@ -31,6 +31,16 @@ def _close_http_sessions(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters live in the cache (local memory in tests): each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # User passwords only: Django's 1,000,000 PBKDF2 rounds would dominate the suite. Client secrets
     # keep the portal's own hasher, so what the tests exercise is what production stores.

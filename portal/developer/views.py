@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_application_model
 
+from portal import ratelimits
 from portal.clients import selectors, services
 from portal.clients.proposals import proposed_change_rows
 from portal.developer import reveal
@@ -83,6 +84,7 @@ def terms(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@ratelimits.per_user("app_register")
 @terms_accepted
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
@@ -156,6 +158,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@ratelimits.per_user("secret_rotate")
 @terms_accepted
 def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)

@@ -27,7 +27,6 @@ import json
 from urllib.parse import unquote, urlencode, urlsplit
 
 import segno
-from allauth.core.internal import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
@@ -38,10 +37,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import DeviceAuthorizationView as DOTDeviceAuthorizationView
 from oauth2_provider.views import OAuthServerMetadataView
-from oauth2_provider.views import TokenView as DOTTokenView
 
+from portal import ratelimits
 from portal.clients import grants
 from portal.clients.selectors import application_by_client_id
+from portal.clients.token_view import RateLimitedTokenView
 from portal.consent import scopes as consent_scopes
 from portal.consent.selectors import consent_for
 from portal.device import codes
@@ -49,12 +49,6 @@ from portal.device.forms import DeviceConsentForm, UserCodeForm
 from portal.device.selectors import device_grant_pending, device_user_code_in_use
 from portal.device.services import device_grant_approve, device_grant_create, device_grant_deny
 
-# RFC 8628 5.1: the code-entry page is where a user code could be guessed, so attempts are limited per
-# person and per address (allauth's rate limiter, on Django's cache: shared across instances when
-# REDIS_URL is set). Successful entries count too; a person connects a device or two, not dozens.
-# allauth's public helper (allauth.core.ratelimit) reads only ACCOUNT_RATE_LIMITS; the implementation
-# underneath takes its rates as an argument, so the portal's own action does not touch allauth's settings.
-RATE_LIMITS = {"device_user_code": "10/5m/user,30/5m/ip"}
 _SESSION_KEY = "device_grant"
 
 
@@ -134,12 +128,13 @@ class DeviceAuthorizationView(DOTDeviceAuthorizationView):
         return JsonResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-class TokenView(DOTTokenView):
+class TokenView(RateLimitedTokenView):
     def post(self, request, *args, **kwargs):
         if _has_nul_byte(request):
             return _oauth_error(400, *_NUL_ERROR)
-        # Every grant, the device grant included, goes through oauthlib and the portal's validator.
-        return self.authorization_flow_token_response(request)
+        # Every grant, the device grant included, goes through oauthlib and the portal's validator, behind
+        # the portal's per-client and per-address limits.
+        return self.refused_by_limits(request) or self.authorization_flow_token_response(request)
 
 
 class ServerMetadataView(OAuthServerMetadataView):
@@ -179,10 +174,19 @@ def device_qr(request: HttpRequest) -> HttpResponse:
 # --- The person's side -----------------------------------------------------------------------------
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    retry_after = max(int(rate.duration) for rate in ratelimit.parse_rates(RATE_LIMITS["device_user_code"]))
+def _code_entry_refused(request: HttpRequest) -> HttpResponse | None:
+    """RFC 8628 5.1: the code-entry page is where a user code could be guessed, so attempts are limited
+    per person and per address (portal.ratelimits, in the shared cache). Successful entries count too; a
+    person connects a device or two, not dozens."""
+    decision = ratelimits.hit("device_code_user", key=str(request.user.pk))
+    if decision.allowed:
+        decision = ratelimits.hit("device_code_address", key=ratelimits.client_ip(request))
+    if decision.allowed:
+        return None
+    if decision.cache_down:
+        return ratelimits.refused_html(request, decision)
     response = render(request, "device/user_code.html", {"form": UserCodeForm(), "limited": True}, status=429)
-    response["Retry-After"] = str(retry_after)
+    response["Retry-After"] = str(decision.retry_after)
     return response
 
 
@@ -195,8 +199,9 @@ def device_user_code(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = UserCodeForm(initial={"user_code": request.GET.get("user_code", "")[:32]})
         return render(request, "device/user_code.html", {"form": form})
-    if not ratelimit.consume(request, app="portal.device", action="device_user_code", config=RATE_LIMITS):
-        return _too_many(request)
+    refused = _code_entry_refused(request)
+    if refused is not None:
+        return refused
     form = UserCodeForm(request.POST)
     if not form.is_valid():
         return render(request, "device/user_code.html", {"form": form}, status=400)

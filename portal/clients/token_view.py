@@ -1,0 +1,47 @@
+"""DOT's token endpoint behind the portal's rate limits (mounted as ``oauth2_provider:token``)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import unquote_plus
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.views import TokenView
+
+from portal.ratelimits import client_ip, hit, refused_oauth
+
+
+def _presented_client_id(request: HttpRequest) -> str | None:
+    """The client_id a token request names: HTTP Basic (RFC 6749 2.3.1, form-encoded) or the body."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic" and credentials:
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        client_id = unquote_plus(decoded.partition(":")[0])
+        return client_id or None
+    return request.POST.get("client_id") or None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RateLimitedTokenView(TokenView):
+    """DOT's token endpoint, counted per address and per client before DOT sees the request. Fails open
+    when the cache is down: every app's token refresh depends on this endpoint, and a client secret is
+    a long random value stored hashed, so the limit guards capacity, not a guessable credential."""
+
+    def refused_by_limits(self, request: HttpRequest) -> HttpResponse | None:
+        """The 429 (or 503) to answer when this request is over a limit; None when it may go on."""
+        decision = hit("token_address", key=client_ip(request))
+        if decision.allowed:
+            client_id = _presented_client_id(request)
+            if client_id is not None:
+                decision = hit("token_client", key=client_id)
+        return None if decision.allowed else refused_oauth(decision)
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return self.refused_by_limits(request) or super().post(request, *args, **kwargs)

@@ -2,8 +2,9 @@
 moto's S3: whatever one instance writes, the other sees at once. Then the logs of that whole flow are
 checked: one JSON object per line, a request id on each, and no secret, code, token or password.
 
-Shared services, configurable for CI: SCALE_DATABASE_URL (a database this test may empty; default
-h_scale on the shared PostgreSQL) and SCALE_REDIS_URL (a Redis database of its own; default db 2).
+Shared services, configurable for CI: SCALE_DATABASE_URL (a database this test may empty; by default a
+scratch database made on the shared PostgreSQL and dropped afterwards) and SCALE_REDIS_URL (a Redis
+database of its own; default db 2).
 Ports 18200-18202. Bounded: every wait has a timeout; the module takes about 90 s on this machine.
 """
 
@@ -21,23 +22,37 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import redis
 
+from tests.adoption.databases import ScratchDatabase
 from tests.developer.conftest import image_upload, registration
 from tests.scale.servers import Cluster
 
 NGINX_PORT = 18200
 INSTANCE_PORTS = [18201, 18202]
-DATABASE_URL = os.environ.get("SCALE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/h_scale")
+DATABASE_URL = os.environ.get("SCALE_DATABASE_URL")
 REDIS_URL = os.environ.get("SCALE_REDIS_URL", "redis://127.0.0.1:6379/2")
 TOKEN_LIMIT = 12  # per client per minute; the other tests use at most 6 on the web app
 
 
 @pytest.fixture(scope="module")
-def cluster(moto, tmp_path_factory):
+def scale_database_url(tmp_path_factory):
+    if DATABASE_URL:
+        yield DATABASE_URL
+        return
+    # A fresh machine has no database for this test: make one beside the test databases, and drop it.
+    scratch = ScratchDatabase.create("postgresql", tmp_path_factory.mktemp("scale-db"))
+    try:
+        yield scratch.url
+    finally:
+        scratch.drop()
+
+
+@pytest.fixture(scope="module")
+def cluster(moto, tmp_path_factory, scale_database_url):
     redis.Redis.from_url(REDIS_URL).flushdb()  # our own Redis database number only
     bucket = moto.make_bucket("two-instances")
     running = Cluster(
         workdir=tmp_path_factory.mktemp("cluster"),
-        database_url=DATABASE_URL,
+        database_url=scale_database_url,
         redis_url=REDIS_URL,
         moto=moto,
         bucket=bucket,

@@ -8,14 +8,19 @@ from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 from oauth2_provider.views import OAuthServerMetadataView
 
+from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
 from portal.pages import views as pages_views
 
-# The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out.
+# The portal's subclasses take DOT's URL names, in place of DOT's own entries; the protocol stays DOT's.
+PORTAL_PROTOCOL_VIEWS = {
+    "authorize": path("authorize/", AuthorizationView.as_view(), name="authorize"),
+    "rp-initiated-logout": path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
+}
 oauth2_protocol_patterns = (
-    [path("authorize/", AuthorizationView.as_view(), name="authorize")]
-    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name != "authorize"]
-    + dot_urls.oidc_urlpatterns
+    list(PORTAL_PROTOCOL_VIEWS.values())
+    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in PORTAL_PROTOCOL_VIEWS]
+    + [pattern for pattern in dot_urls.oidc_urlpatterns if pattern.name not in PORTAL_PROTOCOL_VIEWS]
     + dot_urls.metadata_urlpatterns,
     dot_urls.app_name,
 )

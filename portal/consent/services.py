@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -62,3 +63,18 @@ def consent_revoke(*, consent: Consent, actor, request: HttpRequest | None) -> d
     )
     consent.delete()
     return removed
+
+
+@transaction.atomic
+def session_logout(*, request: HttpRequest, application) -> None:
+    """End the signed-in person's session in this browser, as they confirmed at an app's request (OpenID
+    Connect RP-initiated logout). Their tokens at every app stay: signing out of the portal is not taking
+    access back (that is connected apps)."""
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.LOGOUT,
+        application=application,
+        changes={"session_ended": True, "tokens_deleted": 0},
+        request=request,
+    )
+    logout(request)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.conftest import PASSWORD
+from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
 
 
 def csrf_of(html: str) -> str:
@@ -39,3 +40,17 @@ def authorize(
     response = browser.get(url, allow_redirects=False)
     assert response.status_code == 302, response.text[:500]
     return response.headers["Location"]
+
+
+def tokens_for(base_url: str, app, secret: str, username: str, scope: str = "openid read"):
+    """Sign `username` in and run the authorization code flow (PKCE) for a trusted `app`.
+
+    Returns (signed-in browser session, Authlib session holding the token, token response)."""
+    browser = sign_in(base_url, username)
+    oauth = OAuth2Session(
+        app.client_id, secret, scope=scope, redirect_uri=LOOPBACK_CALLBACK, code_challenge_method="S256"
+    )
+    verifier = secrets.token_urlsafe(48)
+    callback = authorize(browser, oauth, base_url, verifier, secrets.token_urlsafe(16))
+    token = oauth.fetch_token(f"{base_url}/o/token/", authorization_response=callback, code_verifier=verifier)
+    return browser, oauth, token

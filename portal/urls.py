@@ -8,6 +8,7 @@ from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 from oauth2_provider.views import OAuthServerMetadataView
 
+from portal.clients.introspection import IntrospectTokenView
 from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
 from portal.pages import views as pages_views
@@ -16,6 +17,7 @@ from portal.pages import views as pages_views
 PORTAL_PROTOCOL_VIEWS = {
     "authorize": path("authorize/", AuthorizationView.as_view(), name="authorize"),
     "rp-initiated-logout": path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
+    "introspect": path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
 }
 oauth2_protocol_patterns = (
     list(PORTAL_PROTOCOL_VIEWS.values())

@@ -64,6 +64,16 @@ class Application(AbstractApplication):
     # as {"field": new value}; until staff approve it the app keeps serving with its current settings, so a
     # developer cannot widen what an approved or trusted app may do without staff seeing it.
     proposed_changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes awaiting review"))
+    # RFC 7662 section 4: an app learns about its own tokens only at /o/introspect/; a resource server that
+    # must check other apps' tokens is one staff allowed to, explicitly and audited (set only through
+    # clients.services.application_set_introspection).
+    may_introspect_any_token = models.BooleanField(
+        default=False,
+        verbose_name=_("may introspect any app's tokens"),
+        help_text=_(
+            "A resource server that checks tokens issued to other apps at the introspection endpoint."
+        ),
+    )
 
     objects = ApplicationManager()
 

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from portal.audit import views as audit_views
-from portal.review import views
+from portal.review import introspection, views
 
 app_name = "staff"
 
@@ -21,5 +21,10 @@ urlpatterns = [
     path("apps/<int:pk>/suspend/", views.application_suspend, name="application_suspend"),
     path("apps/<int:pk>/reinstate/", views.application_reinstate, name="application_reinstate"),
     path("apps/<int:pk>/allow-grant/", views.application_allow_grant, name="application_allow_grant"),
+    path(
+        "apps/<int:pk>/introspection/",
+        introspection.application_introspection,
+        name="application_introspection",
+    ),
     path("audit/", audit_views.event_list, name="audit_log"),
 ]

@@ -92,6 +92,11 @@ class Application(AbstractApplication):
     def has_proposed_changes(self) -> bool:
         return bool(self.proposed_changes)
 
+    @property
+    def keeps_secret(self) -> bool:
+        # A public client (a browser or mobile app) cannot keep a secret, so it has none.
+        return self.client_type == self.CLIENT_CONFIDENTIAL
+
     def effective_grant_types(self) -> tuple[str, ...]:
         """The grants this app may use right now, in DOT's order: those it registered, minus deprecated
         ones staff did not allow."""
@@ -163,3 +168,27 @@ class ClientSecret(models.Model):
     @property
     def is_current(self) -> bool:
         return self.expires_at is None
+
+
+class ExchangedAuthorizationCode(models.Model):
+    """An authorization code that was exchanged for tokens, kept for a while after DOT deleted its grant.
+
+    RFC 6749 section 4.1.2: a code used twice must be refused, and the tokens issued from it should be
+    revoked, because one of the two parties presenting it stole it. DOT deletes the grant on exchange, so
+    without this record a replayed code is just "unknown" and the stolen tokens live on.
+    """
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the exchange issued: the refresh token family (rotation keeps it) and the first access token.
+    token_family = models.UUIDField(null=True, blank=True)
+    access_token_id = models.BigIntegerField(null=True, blank=True)
+    exchanged_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code exchanged for {self.application_id} at {self.exchanged_at:%Y-%m-%d %H:%M}"

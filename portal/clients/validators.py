@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import unquote_plus
+
 from allauth.account.models import EmailAddress
+from django.http import HttpRequest
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from portal.clients import secrets
+from portal.clients import protocol_events, scope_rules, secrets
 from portal.clients.selectors import application_by_client_id
 
 # Said to the client (and, on the authorization page, to the person) when an app exists but may not be
@@ -46,6 +51,66 @@ class PortalOAuth2Validator(OAuth2Validator):
             "email": lambda request: request.user.email,
             "email_verified": _email_verified,
         }
+
+    # --- Protocol security (issue 9, finding 10): public clients, scopes, replays, audit ----------
+    # Each overrides one of DOT's validator hooks, calls DOT's own implementation and adds to it.
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        authenticated = super().authenticate_client(request, *args, **kwargs)
+        client = getattr(request, "client", None)
+        if authenticated and client is not None and client.client_type == client.CLIENT_PUBLIC:
+            # A public client has no secret (it cannot keep one). Presenting one, even one stored for it
+            # before the portal dropped public clients' secrets, authenticates nothing.
+            _client_id, secret = _presented_credentials(self, request)
+            authenticated = not secret
+        return authenticated
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
+        if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        return set(scopes) <= scope_rules.allowed_scopes(client, grant_type=request.grant_type)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if not valid:
+            # Unknown, expired, or exchanged before: in the last case revoke what it was exchanged for.
+            protocol_events.authorization_code_replay_revoke(
+                code=code, application=client, request=_http_request(request)
+            )
+        return valid
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        result = super().save_bearer_token(token, request, *args, **kwargs)
+        # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
+        if request.grant_type == "authorization_code" and getattr(request, "code", None):
+            protocol_events.authorization_code_exchanged(
+                code=request.code,
+                application=request.client,
+                user=request.user,
+                access_token_value=token["access_token"],
+            )
+        return result
+
+
+def _presented_credentials(validator, request) -> tuple[str | None, str]:
+    """(client id, secret) as the client presented them: HTTP Basic first, then the body (RFC 6749 2.3.1)."""
+    auth_string = validator._extract_basic_auth(request)
+    if auth_string:
+        try:
+            decoded = base64.b64decode(auth_string).decode("utf-8")
+            client_id, secret = (unquote_plus(part) for part in decoded.split(":", 1))
+            return client_id, secret
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None, ""
+    return getattr(request, "client_id", None), getattr(request, "client_secret", None) or ""
+
+
+def _http_request(request) -> HttpRequest:
+    # oauthlib's request carries the Django request's META as its headers (DOT's extract_headers);
+    # audit_record reads the client's address from there.
+    http_request = HttpRequest()
+    http_request.META = dict(request.headers or {})
+    return http_request
 
 
 def _email_verified(request) -> bool:

@@ -14,8 +14,11 @@ transaction with its audit event.
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,6 +27,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients.models import ExchangedAuthorizationCode
+from portal.clients.selectors import application_by_client_id
 
 FAILURE_WINDOW_SECONDS = 3600
 # How long a replayed code is still recognised. Codes live a minute; a thief may try later.
@@ -32,6 +36,53 @@ EXCHANGED_CODE_MEMORY = timedelta(days=1)
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def client_auth_failure_record(*, client_id: str | None, endpoint: str, request: HttpRequest | None) -> int:
+    """Count a failed client authentication; audit it when the count reaches 1, 10, 100, ...
+
+    Returns the count in the current window."""
+    client_id = (client_id or "")[:255]
+    window = int(time.time()) // FAILURE_WINDOW_SECONDS
+    key = f"client-auth-failed:{_checksum(client_id)}:{window}"
+    cache.add(key, 0, timeout=FAILURE_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=FAILURE_WINDOW_SECONDS * 2)
+        count = 1
+    if math.log10(count).is_integer():
+        application = application_by_client_id(client_id)
+        changes = {"endpoint": endpoint, "failures_this_hour": count}
+        if application is None:
+            # Unknown or malformed: keep what was sent, printable and short, for the investigation.
+            changes["client_id"] = client_id.replace("\x00", "\\x00")[:100]
+        with transaction.atomic():
+            audit_record(
+                actor=None,
+                action=AuditEvent.Action.CLIENT_AUTH_FAILED,
+                application=application,
+                changes=changes,
+                request=request,
+            )
+    return count
+
+
+@transaction.atomic
+def refresh_token_reuse_record(
+    *, application, user, token_family, revoked: int, request: HttpRequest | None
+) -> None:
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.REFRESH_TOKEN_REUSED,
+        application=application,
+        changes={
+            "user": user.get_username() if user else None,
+            "token_family": str(token_family),
+            "refresh_tokens_revoked": revoked,
+        },
+        request=request,
+    )
 
 
 @transaction.atomic
@@ -87,3 +138,25 @@ def authorization_code_replay_revoke(*, code: str, application, request: HttpReq
     # Recorded once: a second replay has nothing left to revoke.
     exchanged.delete()
     return True
+
+
+@transaction.atomic
+def client_revocation_record(*, application, tokens: list, request: HttpRequest | None) -> None:
+    """The app revoked its own token(s) at /o/revoke_token/ (RFC 7009)."""
+    access_token_model = get_access_token_model()
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.TOKEN_REVOKED_BY_CLIENT,
+        application=application,
+        changes={
+            "tokens": [
+                {
+                    "type": "access_token" if isinstance(token, access_token_model) else "refresh_token",
+                    "id": token.pk,
+                    "user": token.user.get_username() if token.user else None,
+                }
+                for token in tokens
+            ]
+        },
+        request=request,
+    )

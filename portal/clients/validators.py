@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import unquote_plus
+import hashlib
+from urllib.parse import unquote_plus, urlsplit
 
 from allauth.account.models import EmailAddress
 from django.http import HttpRequest
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -52,7 +54,7 @@ class PortalOAuth2Validator(OAuth2Validator):
             "email_verified": _email_verified,
         }
 
-    # --- Protocol security (issue 9, finding 10): public clients, scopes, replays, audit ----------
+    # --- Protocol security (issue 9, findings 9 and 10): public clients, scopes, replays, audit ----------
     # Each overrides one of DOT's validator hooks, calls DOT's own implementation and adds to it.
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
@@ -63,6 +65,11 @@ class PortalOAuth2Validator(OAuth2Validator):
             # before the portal dropped public clients' secrets, authenticates nothing.
             _client_id, secret = _presented_credentials(self, request)
             authenticated = not secret
+        if not authenticated:
+            client_id, _secret = _presented_credentials(self, request)
+            protocol_events.client_auth_failure_record(
+                client_id=client_id, endpoint=_endpoint(request), request=_http_request(request)
+            )
         return authenticated
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
@@ -91,6 +98,32 @@ class PortalOAuth2Validator(OAuth2Validator):
             )
         return result
 
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        family, owner = _refresh_token_family(refresh_token)
+        live_before = _live_in_family(family)
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not valid and live_before:
+            revoked = live_before - _live_in_family(family)
+            if revoked:
+                # DOT detected a spent refresh token presented again and revoked its whole family.
+                protocol_events.refresh_token_reuse_record(
+                    application=client,
+                    user=owner,
+                    token_family=family,
+                    revoked=revoked,
+                    request=_http_request(request),
+                )
+        return valid
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        # What DOT is about to revoke: only the authenticated client's own tokens (RFC 7009 2.1).
+        mine = _tokens_of_client(token, request.client)
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        if mine:
+            protocol_events.client_revocation_record(
+                application=request.client, tokens=mine, request=_http_request(request)
+            )
+
 
 def _presented_credentials(validator, request) -> tuple[str | None, str]:
     """(client id, secret) as the client presented them: HTTP Basic first, then the body (RFC 6749 2.3.1)."""
@@ -105,12 +138,47 @@ def _presented_credentials(validator, request) -> tuple[str | None, str]:
     return getattr(request, "client_id", None), getattr(request, "client_secret", None) or ""
 
 
+def _endpoint(request) -> str:
+    path = urlsplit(request.uri or "").path.rstrip("/")
+    return path.rsplit("/", 1)[-1] or "unknown"
+
+
 def _http_request(request) -> HttpRequest:
     # oauthlib's request carries the Django request's META as its headers (DOT's extract_headers);
     # audit_record reads the client's address from there.
     http_request = HttpRequest()
     http_request.META = dict(request.headers or {})
     return http_request
+
+
+def _refresh_token_family(refresh_token: str):
+    """(family, owner) of a spent (revoked) refresh token, or (None, None)."""
+    checksum = hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).hexdigest()
+    spent = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=checksum, revoked__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    return (spent.token_family, spent.user) if spent else (None, None)
+
+
+def _live_in_family(family) -> int:
+    if not family:
+        return 0
+    return get_refresh_token_model().objects.filter(token_family=family, revoked__isnull=True).count()
+
+
+def _tokens_of_client(token: str, client) -> list:
+    if getattr(client, "pk", None) is None:
+        return []
+    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    found = []
+    for model in (get_access_token_model(), get_refresh_token_model()):
+        found += list(
+            model.objects.filter(token_checksum=checksum, application=client).select_related("user")
+        )
+    return found
 
 
 def _email_verified(request) -> bool:

@@ -2,7 +2,9 @@
 and section 4 applied (issue 9, finding 3):
 
 - POST only: a token in a query string ends up in logs and proxies (GET is 405);
-- the caller is an authenticated confidential client, and learns only about tokens issued to itself;
+- the caller is an authenticated confidential client, and learns only about tokens issued to itself
+  (a bearer token with DOT's `introspection` scope, which only an adopted DOT install can hold, keeps
+  DOT's answer);
 - an app that staff explicitly allowed (`Application.may_introspect_any_token`, audited) may introspect
   any app's tokens, as a resource server shared by several apps must;
 - for everything else the answer is `{"active": false}`, which says nothing about whether the token
@@ -38,9 +40,13 @@ class IntrospectTokenView(DOTIntrospectTokenView):
     def post(self, request, *args, **kwargs) -> HttpResponse:
         token_value = request.POST.get("token")
         caller = getattr(request, "oauth2_client", None)
-        if caller is None or caller.client_type != caller.CLIENT_CONFIDENTIAL:
-            # DOT would also accept a bearer token with the `introspection` scope, which no app can be
-            # given here (it is not one of OAUTH2_PROVIDER["SCOPES"]); only client authentication counts.
+        if caller is None:
+            # DOT let the request through on a bearer token carrying the `introspection` scope. The portal
+            # never issues that scope (it is not in OAUTH2_PROVIDER["SCOPES"]), so such a token comes from
+            # a stock DOT install the portal adopted, where its operator granted it: it keeps DOT's answer
+            # until it expires.
+            return super().post(request, *args, **kwargs)
+        if caller.client_type != caller.CLIENT_CONFIDENTIAL:
             return self.unauthenticated_response(request)
         if token_value is None:
             return self.get_token_response(None)

@@ -59,14 +59,15 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     def authenticate_client(self, request, *args, **kwargs) -> bool:
         authenticated = super().authenticate_client(request, *args, **kwargs)
+        client_id, secret = _presented_credentials(self, request)
         client = getattr(request, "client", None)
         if authenticated and client is not None and client.client_type == client.CLIENT_PUBLIC:
             # A public client has no secret (it cannot keep one). Presenting one, even one stored for it
             # before the portal dropped public clients' secrets, authenticates nothing.
-            _client_id, secret = _presented_credentials(self, request)
             authenticated = not secret
-        if not authenticated:
-            client_id, _secret = _presented_credentials(self, request)
+        if not authenticated and (client_id or secret):
+            # Only when credentials were presented: DOT also tries client authentication first when a
+            # resource server introspects with a bearer token instead.
             protocol_events.client_auth_failure_record(
                 client_id=client_id, endpoint=_endpoint(request), request=_http_request(request)
             )

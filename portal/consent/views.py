@@ -41,8 +41,8 @@ from portal.clients.selectors import application_by_client_id
 from portal.consent import flows
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
-from portal.consent.selectors import consent_for, consent_get_for_user, consent_list_for_user
-from portal.consent.services import consent_grant, consent_revoke
+from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_for
+from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
 
 # What a person is told when the request cannot go on. The OAuth error code is shown too, smaller, for the
@@ -373,22 +373,24 @@ class AuthorizationView(DOTAuthorizationView):
 @login_required
 @require_GET
 def connected_apps(request: HttpRequest) -> HttpResponse:
-    consents = consent_list_for_user(user=request.user)
-    return render(request, "consent/connected_apps.html", {"consents": consents})
+    connections = connection_list_for_user(user=request.user)
+    return render(request, "consent/connected_apps.html", {"connections": connections})
 
 
 @login_required
 @require_POST
-def connected_app_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
-    consent = consent_get_for_user(user=request.user, consent_id=consent_id)
-    name = consent.application.name
-    consent_revoke(consent=consent, actor=request.user, request=request)
+def connected_app_revoke(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = connection_get_for_user(user=request.user, application_id=application_id)
+    connection_revoke(user=request.user, application=application, request=request)
     if request.htmx:
         # The row is swapped for this fragment, which holds only out-of-band updates: the row goes away.
-        context = {"revoked_name": name, "consents": consent_list_for_user(user=request.user)}
+        context = {
+            "revoked_name": application.name,
+            "connections": connection_list_for_user(user=request.user),
+        }
         return render(request, "consent/connected_apps.html#revoked", context)
     # The text lives in a template, as allauth's messages do (account/messages/*.txt).
     get_adapter(request).add_message(
-        request, messages.SUCCESS, "consent/messages/access_revoked.txt", {"name": name}
+        request, messages.SUCCESS, "consent/messages/access_revoked.txt", {"name": application.name}
     )
     return redirect("connected_apps")

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.device.codes import user_code_generate
 from portal.devkeys import development_oidc_key, development_secret_key
 from portal.envconfig import env_bool, env_int, env_list, env_str
 
@@ -263,6 +264,13 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # The device grant (RFC 8628, portal.device). The verification URI is made absolute on the portal's
+    # origin per request; codes use a look-alike-free alphabet; polls are answered by the portal's
+    # validator (validate_device_code), so DOT's pre-token hook (which 500s on an unknown code) is off.
+    "OAUTH_DEVICE_VERIFICATION_URI": "/o/device/",
+    "OAUTH_DEVICE_USER_CODE_GENERATOR": user_code_generate,
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
+    "DEVICE_FLOW_INTERVAL": 5,
 }
 
 # DOT warns (W001, W002) that the implicit and password grants are not globally disabled. They are

@@ -6,24 +6,43 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import urls as dot_urls
-from oauth2_provider.views import OAuthServerMetadataView
 
 from portal.clients.introspection import IntrospectTokenView
 from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
+from portal.device import views as device_views
 from portal.pages import views as pages_views
 
-# The portal's subclasses take DOT's URL names, in place of DOT's own entries; the protocol stays DOT's.
-PORTAL_PROTOCOL_VIEWS = {
-    "authorize": path("authorize/", AuthorizationView.as_view(), name="authorize"),
-    "rp-initiated-logout": path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
-    "introspect": path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
-}
+# The portal's own views take DOT's URL names, in place of DOT's entries; the protocol stays DOT's. The
+# authorization, logout and introspection views are subclasses of DOT's (portal.consent, portal.clients);
+# so are the device grant's (portal.device): DOT's stock device pages would approve a device without the
+# consent screen, consent record or audit event.
+portal_protocol_patterns = [
+    path("authorize/", AuthorizationView.as_view(), name="authorize"),
+    path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
+    path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
+    path("token/", device_views.TokenView.as_view(), name="token"),
+    path(
+        "device-authorization/",
+        device_views.DeviceAuthorizationView.as_view(),
+        name="device-authorization",
+    ),
+    path("device/", device_views.device_user_code, name="device"),
+    path("device/confirm/", device_views.device_confirm, name="device-confirm"),
+    path("device/qr.svg", device_views.device_qr, name="device-qr"),
+]
+_REPLACED = {pattern.name for pattern in portal_protocol_patterns} | {"device-grant-status"}
 oauth2_protocol_patterns = (
-    list(PORTAL_PROTOCOL_VIEWS.values())
-    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in PORTAL_PROTOCOL_VIEWS]
-    + [pattern for pattern in dot_urls.oidc_urlpatterns if pattern.name not in PORTAL_PROTOCOL_VIEWS]
-    + dot_urls.metadata_urlpatterns,
+    portal_protocol_patterns
+    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in _REPLACED]
+    + [pattern for pattern in dot_urls.oidc_urlpatterns if pattern.name not in _REPLACED]
+    # RFC 8414 metadata, with the device authorization endpoint added (RFC 8628 4).
+    + [
+        path(str(pattern.pattern), device_views.ServerMetadataView.as_view(), name=pattern.name)
+        if pattern.name.startswith("oauth-server-metadata")
+        else pattern
+        for pattern in dot_urls.metadata_urlpatterns
+    ],
     dot_urls.app_name,
 )
 
@@ -35,7 +54,7 @@ urlpatterns = [
     # /.well-known/oauth-authorization-server/o (DOT's view derives the issuer from that path).
     path(
         ".well-known/oauth-authorization-server/o",
-        OAuthServerMetadataView.as_view(),
+        device_views.ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path("api/", include("portal.api.urls")),

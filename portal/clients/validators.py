@@ -8,13 +8,17 @@ import hashlib
 from urllib.parse import unquote_plus, urlsplit
 
 from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from django.db.models import F
 from django.http import HttpRequest
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_device_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from portal.clients import protocol_events, scope_rules, secrets
 from portal.clients.selectors import application_by_client_id
+from portal.device.selectors import device_grant_for_client
 
 # Said to the client (and, on the authorization page, to the person) when an app exists but may not be
 # used. A plain "invalid_client" would send its developer hunting for a typo in the client id.
@@ -40,6 +44,48 @@ class PortalOAuth2Validator(OAuth2Validator):
     def _check_secret(self, provided_secret, stored_secret):
         # Accept the previous secret during its grace period after a rotation (portal.clients.secrets).
         return secrets.check_client_secret(provided_secret, stored_secret, fallback=super()._check_secret)
+
+    # --- The device grant (RFC 8628), polled at the token endpoint --------------------------------
+    # DOT 3.4.1 has no validate_device_code (it answers device polls in its TokenView, written for
+    # oauthlib 3.3); oauthlib 4 asks the validator, which is where the portal answers them.
+
+    def validate_device_code(self, client_id, code, request, *args, **kwargs):
+        """Where the device's code stands, as one of oauthlib's DEVICE_CODE_* statuses (None: unknown).
+
+        The code only counts for the client it was issued to. An approved code is used up here, by a
+        conditional delete, so of two polls racing for it only one gets a token; the token carries
+        exactly the scopes the person approved (oauthlib would otherwise fall back to the defaults).
+        """
+        grant = device_grant_for_client(client_id=client_id, device_code=code)
+        if grant is None:
+            return None
+        if grant.is_expired():
+            return DeviceCodeGrant.DEVICE_CODE_EXPIRED
+        if grant.status == grant.DENIED:
+            return DeviceCodeGrant.DEVICE_CODE_DENIED
+        if grant.status == grant.AUTHORIZATION_PENDING:
+            return self._device_poll_pace(grant)
+        if grant.status != grant.AUTHORIZED or grant.user_id is None:
+            return None
+        used, _ = get_device_grant_model().objects.filter(pk=grant.pk, status=grant.AUTHORIZED).delete()
+        if not used:
+            return None
+        request.user = grant.user
+        request.scopes = grant.scope.split()
+        return DeviceCodeGrant.DEVICE_CODE_AUTHORIZED
+
+    def _device_poll_pace(self, grant) -> str:
+        """authorization_pending, or slow_down when the device polls within its interval (RFC 8628 3.5).
+
+        The first poll is always on time; the window is a cache entry, so it holds across instances when
+        the cache is shared (REDIS_URL). A device that polls too fast waits 5 seconds longer from then on.
+        """
+        # Keyed by the code itself (hashed: it is a credential), which no other grant will ever have.
+        key = "device-poll:" + hashlib.sha256(grant.device_code.encode()).hexdigest()
+        if cache.add(key, True, timeout=max(grant.interval, 1)):
+            return DeviceCodeGrant.DEVICE_CODE_PENDING
+        get_device_grant_model().objects.filter(pk=grant.pk).update(interval=F("interval") + 5)
+        return DeviceCodeGrant.DEVICE_CODE_SLOW_DOWN
 
     def get_additional_claims(self):
         # The request-agnostic form (a dict of callables) lets DOT list these in the discovery document's

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from django.contrib.auth import get_user_model
 from authlib.integrations.requests_client import OAuth2Session
 
 from portal.audit.models import AuditEvent
@@ -113,3 +114,13 @@ def test_only_staff_set_the_permission(client, alice, two_apps):
     assert client.post(f"/staff/apps/{b.pk}/introspection/", {"allowed": "true"}).status_code == 404
     b.refresh_from_db()
     assert b.may_introspect_any_token is False
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_permission_read_only(client, two_apps):
+    _a, (b, _secret) = two_apps
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(root)
+    page = client.get(f"/admin/clients/application/{b.pk}/change/").content.decode()
+    assert "introspect any app" in page
+    assert 'name="may_introspect_any_token"' not in page  # shown, not editable

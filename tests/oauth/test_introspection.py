@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
 from authlib.integrations.requests_client import OAuth2Session
+from django.contrib.auth import get_user_model
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants

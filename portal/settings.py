@@ -330,6 +330,11 @@ OAUTH2_PROVIDER = {
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _oidc_inactive_keys(),
     "OIDC_ISS_ENDPOINT": env_str("OIDC_ISSUER") or "",
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    # Logout ends the person's session in this browser after they confirm; it deletes no app's tokens and
+    # refuses expired ID token hints (portal/consent/logout.py).
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": False,
     "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     # What a newly registered client may use; deprecated grants exist only for apps staff allowed them.

@@ -7,15 +7,20 @@ from django.contrib import admin
 from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 
+from portal.clients.introspection import IntrospectTokenView
+from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
 from portal.device import views as device_views
 from portal.pages import views as pages_views
 
-# The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out. So do
-# the device grant's views (portal.device): DOT's stock device pages would approve a device without the
+# The portal's own views take DOT's URL names, in place of DOT's entries; the protocol stays DOT's. The
+# authorization, logout and introspection views are subclasses of DOT's (portal.consent, portal.clients);
+# so are the device grant's (portal.device): DOT's stock device pages would approve a device without the
 # consent screen, consent record or audit event.
-_REPLACED = {"authorize", "token", "device-authorization", "device", "device-confirm", "device-grant-status"}
-device_patterns = [
+portal_protocol_patterns = [
+    path("authorize/", AuthorizationView.as_view(), name="authorize"),
+    path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
+    path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
     path("token/", device_views.TokenView.as_view(), name="token"),
     path(
         "device-authorization/",
@@ -26,11 +31,11 @@ device_patterns = [
     path("device/confirm/", device_views.device_confirm, name="device-confirm"),
     path("device/qr.svg", device_views.device_qr, name="device-qr"),
 ]
+_REPLACED = {pattern.name for pattern in portal_protocol_patterns} | {"device-grant-status"}
 oauth2_protocol_patterns = (
-    [path("authorize/", AuthorizationView.as_view(), name="authorize")]
-    + device_patterns
+    portal_protocol_patterns
     + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in _REPLACED]
-    + dot_urls.oidc_urlpatterns
+    + [pattern for pattern in dot_urls.oidc_urlpatterns if pattern.name not in _REPLACED]
     # RFC 8414 metadata, with the device authorization endpoint added (RFC 8628 4).
     + [
         path(str(pattern.pattern), device_views.ServerMetadataView.as_view(), name=pattern.name)

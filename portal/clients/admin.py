@@ -35,6 +35,7 @@ REVIEW_FIELDS = (
     "review_status",
     "skip_authorization",
     "staff_allowed_grants",
+    "may_introspect_any_token",
     "proposed_changes",
     "submitted_at",
     "reviewed_at",

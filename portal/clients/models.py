@@ -90,6 +90,16 @@ class Application(AbstractApplication):
     # as {"field": new value}; until staff approve it the app keeps serving with its current settings, so a
     # developer cannot widen what an approved or trusted app may do without staff seeing it.
     proposed_changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes awaiting review"))
+    # RFC 7662 section 4: an app learns about its own tokens only at /o/introspect/; a resource server that
+    # must check other apps' tokens is one staff allowed to, explicitly and audited (set only through
+    # clients.services.application_set_introspection).
+    may_introspect_any_token = models.BooleanField(
+        default=False,
+        verbose_name=_("may introspect any app's tokens"),
+        help_text=_(
+            "A resource server that checks tokens issued to other apps at the introspection endpoint."
+        ),
+    )
 
     objects = ApplicationManager()
 
@@ -169,6 +179,11 @@ class Application(AbstractApplication):
         encoded = json.dumps(shown, sort_keys=True, default=str).encode()
         return hashlib.sha256(encoded).hexdigest()
 
+    @property
+    def keeps_secret(self) -> bool:
+        # A public client (a browser or mobile app) cannot keep a secret, so it has none.
+        return self.client_type == self.CLIENT_CONFIDENTIAL
+
     def effective_grant_types(self) -> tuple[str, ...]:
         """The grants this app may use right now, in DOT's order: those it registered, minus deprecated
         ones staff did not allow."""
@@ -244,3 +259,27 @@ class ClientSecret(models.Model):
     @property
     def is_current(self) -> bool:
         return self.expires_at is None
+
+
+class ExchangedAuthorizationCode(models.Model):
+    """An authorization code that was exchanged for tokens, kept for a while after DOT deleted its grant.
+
+    RFC 6749 section 4.1.2: a code used twice must be refused, and the tokens issued from it should be
+    revoked, because one of the two parties presenting it stole it. DOT deletes the grant on exchange, so
+    without this record a replayed code is just "unknown" and the stolen tokens live on.
+    """
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # What the exchange issued: the refresh token family (rotation keeps it) and the first access token.
+    token_family = models.UUIDField(null=True, blank=True)
+    access_token_id = models.BigIntegerField(null=True, blank=True)
+    exchanged_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code exchanged for {self.application_id} at {self.exchanged_at:%Y-%m-%d %H:%M}"

@@ -22,15 +22,25 @@ LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 def issue_secret(application) -> str:
-    """Make a new current secret for `application` (saved by the caller) and return it in clear text."""
+    """Make a new current secret for `application` (saved by the caller) and return it in clear text.
+
+    A public client gets none (and returns ""): it cannot keep a secret, so one would only be something to
+    leak, and the validator refuses any secret a public client presents."""
+    if application.client_type == application.CLIENT_PUBLIC:
+        application.client_secret = ""
+        # Or DOT's ClientSecretField would store the hash of the empty string.
+        application.hash_client_secret = False
+        return ""
     secret = generate_client_secret()
     application.client_secret = make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
     application.hash_client_secret = True
     return secret
 
 
-def record_current_secret(application, secret: str) -> ClientSecret:
-    """Remember the secret `issue_secret` just made, once `application` is saved."""
+def record_current_secret(application, secret: str) -> ClientSecret | None:
+    """Remember the secret `issue_secret` just made, once `application` is saved (none for public clients)."""
+    if not secret:
+        return None
     return ClientSecret.objects.create(
         application=application, secret_hash=application.client_secret, last_four=secret[-4:]
     )

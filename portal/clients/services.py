@@ -343,3 +343,25 @@ def application_revoke_all_tokens(*, application, actor, request: HttpRequest | 
         request=request,
     )
     return revoked["access_tokens"]
+
+
+@transaction.atomic
+def application_set_introspection(*, application, allowed: bool, actor, request: HttpRequest | None) -> bool:
+    """Staff allow (or no longer allow) an app to introspect tokens issued to other apps (RFC 7662 section 4).
+
+    Returns whether anything changed; a repeated decision writes no audit event."""
+    application = get_application_model().objects.select_for_update().get(pk=application.pk)
+    if application.may_introspect_any_token == allowed:
+        return False
+    application.may_introspect_any_token = allowed
+    application.save(update_fields=["may_introspect_any_token"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.INTROSPECTION_ALLOWED
+        if allowed
+        else AuditEvent.Action.INTROSPECTION_REMOVED,
+        application=application,
+        changes={"may_introspect_any_token": [not allowed, allowed]},
+        request=request,
+    )
+    return True

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+from urllib.parse import unquote_plus, urlsplit
 
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db.models import F
-from oauth2_provider.models import get_device_grant_model
+from django.http import HttpRequest
+from oauth2_provider.models import get_access_token_model, get_device_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
-from portal.clients import secrets
+from portal.clients import protocol_events, scope_rules, secrets
 from portal.clients.selectors import application_by_client_id
 from portal.clients.status_messages import UNUSABLE_REASONS
 from portal.device.selectors import device_grant_for_client
@@ -88,6 +92,133 @@ class PortalOAuth2Validator(OAuth2Validator):
             "email": lambda request: request.user.email,
             "email_verified": _email_verified,
         }
+
+    # --- Protocol security (issue 9, findings 9 and 10): public clients, scopes, replays, audit ----------
+    # Each overrides one of DOT's validator hooks, calls DOT's own implementation and adds to it.
+
+    def authenticate_client(self, request, *args, **kwargs) -> bool:
+        authenticated = super().authenticate_client(request, *args, **kwargs)
+        client_id, secret = _presented_credentials(self, request)
+        client = getattr(request, "client", None)
+        if authenticated and client is not None and client.client_type == client.CLIENT_PUBLIC:
+            # A public client has no secret (it cannot keep one). Presenting one, even one stored for it
+            # before the portal dropped public clients' secrets, authenticates nothing.
+            authenticated = not secret
+        if not authenticated and (client_id or secret):
+            # Only when credentials were presented: DOT also tries client authentication first when a
+            # resource server introspects with a bearer token instead.
+            protocol_events.client_auth_failure_record(
+                client_id=client_id, endpoint=_endpoint(request), request=_http_request(request)
+            )
+        return authenticated
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
+        if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        return set(scopes) <= scope_rules.allowed_scopes(client, grant_type=request.grant_type)
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
+        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
+        if not valid:
+            # Unknown, expired, or exchanged before: in the last case revoke what it was exchanged for.
+            protocol_events.authorization_code_replay_revoke(
+                code=code, application=client, request=_http_request(request)
+            )
+        return valid
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        result = super().save_bearer_token(token, request, *args, **kwargs)
+        # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
+        if request.grant_type == "authorization_code" and getattr(request, "code", None):
+            protocol_events.authorization_code_exchanged(
+                code=request.code,
+                application=request.client,
+                user=request.user,
+                access_token_value=token["access_token"],
+            )
+        return result
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
+        family, owner = _refresh_token_family(refresh_token)
+        live_before = _live_in_family(family)
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not valid and live_before:
+            revoked = live_before - _live_in_family(family)
+            if revoked:
+                # DOT detected a spent refresh token presented again and revoked its whole family.
+                protocol_events.refresh_token_reuse_record(
+                    application=client,
+                    user=owner,
+                    token_family=family,
+                    revoked=revoked,
+                    request=_http_request(request),
+                )
+        return valid
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs) -> None:
+        # What DOT is about to revoke: only the authenticated client's own tokens (RFC 7009 2.1).
+        mine = _tokens_of_client(token, request.client)
+        super().revoke_token(token, token_type_hint, request, *args, **kwargs)
+        if mine:
+            protocol_events.client_revocation_record(
+                application=request.client, tokens=mine, request=_http_request(request)
+            )
+
+
+def _presented_credentials(validator, request) -> tuple[str | None, str]:
+    """(client id, secret) as the client presented them: HTTP Basic first, then the body (RFC 6749 2.3.1)."""
+    auth_string = validator._extract_basic_auth(request)
+    if auth_string:
+        try:
+            decoded = base64.b64decode(auth_string).decode("utf-8")
+            client_id, secret = (unquote_plus(part) for part in decoded.split(":", 1))
+            return client_id, secret
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None, ""
+    return getattr(request, "client_id", None), getattr(request, "client_secret", None) or ""
+
+
+def _endpoint(request) -> str:
+    path = urlsplit(request.uri or "").path.rstrip("/")
+    return path.rsplit("/", 1)[-1] or "unknown"
+
+
+def _http_request(request) -> HttpRequest:
+    # oauthlib's request carries the Django request's META as its headers (DOT's extract_headers);
+    # audit_record reads the client's address from there.
+    http_request = HttpRequest()
+    http_request.META = dict(request.headers or {})
+    return http_request
+
+
+def _refresh_token_family(refresh_token: str):
+    """(family, owner) of a spent (revoked) refresh token, or (None, None)."""
+    checksum = hashlib.sha256(refresh_token.encode("utf-8", "surrogatepass")).hexdigest()
+    spent = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=checksum, revoked__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    return (spent.token_family, spent.user) if spent else (None, None)
+
+
+def _live_in_family(family) -> int:
+    if not family:
+        return 0
+    return get_refresh_token_model().objects.filter(token_family=family, revoked__isnull=True).count()
+
+
+def _tokens_of_client(token: str, client) -> list:
+    if getattr(client, "pk", None) is None:
+        return []
+    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    found = []
+    for model in (get_access_token_model(), get_refresh_token_model()):
+        found += list(
+            model.objects.filter(token_checksum=checksum, application=client).select_related("user")
+        )
+    return found
 
 
 def _email_verified(request) -> bool:

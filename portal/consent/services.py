@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -44,21 +45,39 @@ def consent_grant(
 
 
 @transaction.atomic
-def consent_revoke(*, consent: Consent, actor, request: HttpRequest | None) -> dict[str, int]:
-    """Take back everything the app holds for this person, at once, and forget the consent.
+def connection_revoke(*, user, application, request: HttpRequest | None) -> dict[str, int]:
+    """Take back everything `application` holds for `user`, at once, and forget the consent, if any.
 
     Access and refresh tokens, pending authorization codes (so a code issued a moment ago cannot still be
     exchanged), ID tokens and device grants go; the app's next API call is 401 and its next authorization
     request shows the consent screen again (unless staff marked it trusted). Refresh tokens are deleted
     rather than marked revoked: with the whole family gone there is nothing left to detect reuse against.
+    Works the same for an app that never had a consent record (tokens adopted from a stock DOT install).
     """
-    removed = revoke_everything_of(consent.application, user=consent.user)
+    consent = Consent.objects.select_for_update().filter(user=user, application=application).first()
+    removed = revoke_everything_of(application, user=user)
     audit_record(
-        actor=actor,
+        actor=user,
         action=AuditEvent.Action.CONSENT_REVOKED,
-        application=consent.application,
-        changes={"scopes": [list(consent.scopes), None], **removed},
+        application=application,
+        changes={"scopes": [list(consent.scopes) if consent else None, None], **removed},
         request=request,
     )
-    consent.delete()
+    if consent is not None:
+        consent.delete()
     return removed
+
+
+@transaction.atomic
+def session_logout(*, request: HttpRequest, application) -> None:
+    """End the signed-in person's session in this browser, as they confirmed at an app's request (OpenID
+    Connect RP-initiated logout). Their tokens at every app stay: signing out of the portal is not taking
+    access back (that is connected apps)."""
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.LOGOUT,
+        application=application,
+        changes={"session_ended": True, "tokens_deleted": 0},
+        request=request,
+    )
+    logout(request)

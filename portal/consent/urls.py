@@ -7,5 +7,7 @@ from portal.consent import views
 
 urlpatterns = [
     path("connected-apps/", views.connected_apps, name="connected_apps"),
-    path("connected-apps/<int:consent_id>/revoke/", views.connected_app_revoke, name="connected_app_revoke"),
+    path(
+        "connected-apps/<int:application_id>/revoke/", views.connected_app_revoke, name="connected_app_revoke"
+    ),
 ]

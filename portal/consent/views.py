@@ -18,14 +18,16 @@ import json
 import time
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
+from allauth.account.adapter import get_adapter
 from allauth.account.authentication import get_authentication_records
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
@@ -37,10 +39,11 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from portal.clients.selectors import application_by_client_id
 from portal.clients.status_messages import UNUSABLE_TITLES
+from portal.consent import flows
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
-from portal.consent.selectors import consent_for, consent_get_for_user, consent_list_for_user
-from portal.consent.services import consent_grant, consent_revoke
+from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_for
+from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
 
 # What a person is told when the request cannot go on. The OAuth error code is shown too, smaller, for the
@@ -78,8 +81,7 @@ def _problem(error, application) -> dict[str, str]:
 
 
 def _prompt(request: HttpRequest) -> set[str]:
-    # A space-delimited, case-sensitive list (OpenID Connect Core 1.0, 3.1.2.1).
-    return set(request.GET.get("prompt", "").split())
+    return flows.parse_prompt(request.GET.get("prompt"))
 
 
 def _authenticated_at(request: HttpRequest) -> float | None:
@@ -135,15 +137,23 @@ class AuthorizationView(DOTAuthorizationView):
         # Check the request before asking for a password: an unknown app or a bad redirect URI is better
         # said now than after the person has signed in.
         try:
-            self.validate_authorization_request(self.request)
+            _scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        return self._sign_in()
+        try:
+            flows.parse_max_age(self.request.GET.get("max_age"))
+        except flows.InvalidMaxAge as error:
+            application = application_by_client_id(credentials["client_id"])
+            invalid = oauth_errors.InvalidRequestError(description=str(error), state=credentials.get("state"))
+            return self._error(invalid, credentials, application)
+        return redirect_to_login(
+            self._way_back(), resolve_url(self.get_login_url()), self.get_redirect_field_name()
+        )
 
-    def _sign_in(self) -> HttpResponse:
-        """Send the person to sign in and then back here.
+    def _way_back(self) -> str:
+        """This authorization request, to come back to once the person has (re-)entered their password.
 
-        Signing in satisfies `prompt=login` and `max_age`, so the way back leaves them out; with them a
+        Doing so satisfies `prompt=login` and `max_age`, so the way back leaves them out; with them a
         `max_age=0` request would send the person round in circles.
         """
         query = []
@@ -155,8 +165,16 @@ class AuthorizationView(DOTAuthorizationView):
                 if not value:
                     continue
             query.append((key, value))
-        next_url = f"{self.request.path}?{urlencode(query)}"
-        return redirect_to_login(next_url, resolve_url(self.get_login_url()), self.get_redirect_field_name())
+        return f"{self.request.path}?{urlencode(query)}"
+
+    def _reauthenticate(self) -> HttpResponse:
+        """Ask a signed-in person for their password again, then come back to this request.
+
+        allauth's reauthentication flow keeps the session: a link on another site (prompt=login,
+        max_age=0) can make a person type their password, but can no longer sign them out.
+        """
+        query = urlencode({REDIRECT_FIELD_NAME: self._way_back()})
+        return redirect(f"{reverse('account_reauthenticate')}?{query}")
 
     # --- GET: decide whether to ask --------------------------------------------------------------
 
@@ -170,7 +188,7 @@ class AuthorizationView(DOTAuthorizationView):
         application = (
             get_application_model().objects.select_related("user").get(client_id=credentials["client_id"])
         )
-        prompt = _prompt(request)
+        prompt = flows.parse_prompt(request.GET.get("prompt"))
         if "create" in prompt:
             response = self.handle_prompt_create()
             if response is not None:
@@ -193,41 +211,36 @@ class AuthorizationView(DOTAuthorizationView):
         if resources:
             credentials["resource"] = resources
 
-        if "login" in prompt or self._authentication_too_old():
-            if "none" in prompt:
-                return self._error(
-                    oauth_errors.LoginRequired(state=credentials.get("state")), credentials, application
+        decision = flows.authorization_decision(
+            prompt=prompt,
+            max_age_raw=request.GET.get("max_age"),
+            authenticated_at=_authenticated_at(request),
+            now=time.time(),
+            trusted=application.skip_authorization,
+            requested=scopes,
+            previous=self._previous_scopes(application),
+        )
+        state = credentials.get("state")
+        match decision.outcome:
+            case flows.Outcome.ISSUE:
+                return self._issue(application, scopes, credentials, remember=decision.remember)
+            case flows.Outcome.ASK:
+                return self._consent_screen(
+                    application, scopes, credentials, decision.previous, reconsent=decision.reconsent
                 )
-            # Signing out (rather than asking for the same password) also lets a person switch accounts,
-            # which is what clients use prompt=login for.
-            logout(request)
-            return self._sign_in()
+            case flows.Outcome.REAUTHENTICATE:
+                return self._reauthenticate()
+            case flows.Outcome.LOGIN_REQUIRED:
+                return self._error(oauth_errors.LoginRequired(state=state), credentials, application)
+            case flows.Outcome.CONSENT_REQUIRED:
+                return self._error(oauth_errors.ConsentRequired(state=state), credentials, application)
+            case flows.Outcome.INVALID_REQUEST:
+                error = oauth_errors.InvalidRequestError(description=decision.description, state=state)
+                return self._error(error, credentials, application)
 
-        consent = consent_for(user=request.user, application=application)
-        previous = consent.scopes if consent else []
-        new = consent_scopes.missing(requested=scopes, granted=previous)
-        if application.skip_authorization:
-            # Trusted: no screen, but remembered like any consent, so the app shows on the person's
-            # connected-apps page and they can take its access back.
-            _granted, remembered = consent_scopes.decide(
-                requested=scopes, ticked=scopes, previous=previous, reconsent=False
-            )
-            return self._issue(application, scopes, credentials, remember=remembered)
-        if not new and "consent" not in prompt:
-            return self._issue(application, scopes, credentials, remember=None)
-        if "none" in prompt:
-            return self._error(
-                oauth_errors.ConsentRequired(state=credentials.get("state")), credentials, application
-            )
-        return self._consent_screen(application, scopes, credentials, previous, reconsent="consent" in prompt)
-
-    def _authentication_too_old(self) -> bool:
-        try:
-            max_age = int(self.request.GET["max_age"])
-        except (KeyError, ValueError):
-            return False
-        authenticated_at = _authenticated_at(self.request)
-        return authenticated_at is None or time.time() - authenticated_at > max(max_age, 0)
+    def _previous_scopes(self, application) -> list[str]:
+        consent = consent_for(user=self.request.user, application=application)
+        return consent.scopes if consent else []
 
     def _issue(self, application, scopes: list[str], credentials: dict, *, remember: list[str] | None):
         """Issue the code without asking; `remember` is the consent record to keep, if it changes."""
@@ -356,19 +369,24 @@ class AuthorizationView(DOTAuthorizationView):
 @login_required
 @require_GET
 def connected_apps(request: HttpRequest) -> HttpResponse:
-    consents = consent_list_for_user(user=request.user)
-    return render(request, "consent/connected_apps.html", {"consents": consents})
+    connections = connection_list_for_user(user=request.user)
+    return render(request, "consent/connected_apps.html", {"connections": connections})
 
 
 @login_required
 @require_POST
-def connected_app_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
-    consent = consent_get_for_user(user=request.user, consent_id=consent_id)
-    name = consent.application.name
-    consent_revoke(consent=consent, actor=request.user, request=request)
+def connected_app_revoke(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = connection_get_for_user(user=request.user, application_id=application_id)
+    connection_revoke(user=request.user, application=application, request=request)
     if request.htmx:
         # The row is swapped for this fragment, which holds only out-of-band updates: the row goes away.
-        context = {"revoked_name": name, "consents": consent_list_for_user(user=request.user)}
+        context = {
+            "revoked_name": application.name,
+            "connections": connection_list_for_user(user=request.user),
+        }
         return render(request, "consent/connected_apps.html#revoked", context)
-    messages.success(request, f"{name} no longer has access to your account.")
+    # The text lives in a template, as allauth's messages do (account/messages/*.txt).
+    get_adapter(request).add_message(
+        request, messages.SUCCESS, "consent/messages/access_revoked.txt", {"name": application.name}
+    )
     return redirect("connected_apps")

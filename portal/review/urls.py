@@ -3,7 +3,7 @@
 from django.urls import path
 
 from portal.audit import views as audit_views
-from portal.review import views
+from portal.review import introspection, views
 from portal.review.decisions import DECISIONS
 
 app_name = "staff"
@@ -22,5 +22,10 @@ urlpatterns = [
         for decision in DECISIONS
     ),
     path("apps/<int:pk>/allow-grant/", views.application_allow_grant, name="application_allow_grant"),
+    path(
+        "apps/<int:pk>/introspection/",
+        introspection.application_introspection,
+        name="application_introspection",
+    ),
     path("audit/", audit_views.event_list, name="audit_log"),
 ]

@@ -105,6 +105,24 @@ def probe(manifest: dict) -> dict:
         else:
             response = client.post("/o/token/", {**request, "client_id": app["client_id"]})
         out["code_exchange"][grant["pk"]] = {"status": response.status_code, "body": response.json()}
+
+    # Connected apps: erin's adopted tokens have no portal consent record, yet she sees every app that
+    # holds them and can take one's access back (last: it revokes credentials).
+    client.force_login(users.get(username="erin"))
+    page = client.get("/accounts/connected-apps/").content.decode()
+    out["connected_apps"] = re.findall(r'data-app="([^"]+)"', page)
+    revoked_app = next(token["app"] for token in manifest["live_tokens"] if token["user"] == "erin")
+    response = client.post(f"/accounts/connected-apps/{revoked_app}/revoke/")
+    client.logout()
+    out["connected_app_revoke"] = {
+        "app": revoked_app,
+        "status": response.status_code,
+        "api_me_after": [
+            client.get("/api/me", **_bearer(token["token"])).status_code
+            for token in manifest["live_tokens"]
+            if token["user"] == "erin" and token["app"] == revoked_app
+        ],
+    }
     return out
 
 

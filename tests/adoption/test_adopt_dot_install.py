@@ -79,6 +79,16 @@ def test_live_user_tokens_still_call_api_me(adopted):
         assert answer["body"]["username"] == "erin"
 
 
+def test_connected_apps_list_every_app_holding_adopted_tokens_and_revoke_them(adopted):
+    # Adopted tokens have no portal consent record (issue 9, finding 11).
+    apps = {app["pk"]: app["client_id"] for app in adopted.manifest["apps"]}
+    holding = {apps[token["app"]] for token in adopted.manifest["live_tokens"] if token["user"] == "erin"}
+    assert holding and holding <= set(adopted.probe["connected_apps"])
+    revoke = adopted.probe["connected_app_revoke"]
+    assert revoke["status"] == 302
+    assert revoke["api_me_after"] and set(revoke["api_me_after"]) == {401}
+
+
 def test_confidential_clients_authenticate_with_their_old_secret(adopted):
     for app in _confidential(adopted.manifest):
         answer = adopted.probe["client_credentials"][str(app["pk"])]

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from portal.consent.models import Consent
+from tests.conftest import PASSWORD
 from tests.consent.conftest import authorization_request, callback_params
 
 pytestmark = pytest.mark.django_db
@@ -16,13 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def _remember(erin, app, scopes):
     Consent.objects.create(user=erin, application=app, scopes=scopes)
-
-
-def _next_of(response) -> str:
-    assert response.status_code == 302
-    location = urlsplit(response["Location"])
-    assert location.path == "/accounts/login/"
-    return parse_qs(location.query)["next"][0]
 
 
 @pytest.mark.parametrize("scope", ["openid read", "read"])
@@ -96,20 +90,33 @@ def test_prompt_none_for_an_unknown_client_never_redirects(client, erin, consent
         assert "Location" not in response
 
 
-def test_prompt_login_signs_the_person_out_and_back_in(client, erin, consent_app):
+def _reauthenticate_next_of(response) -> str:
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == "/accounts/reauthenticate/"
+    return parse_qs(location.query)["next"][0]
+
+
+def _reauthenticate(client) -> None:
+    """What allauth records when the person types their password on its reauthentication page."""
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_prompt_login_asks_for_the_password_without_signing_out(client, erin, consent_app):
     app, _secret = consent_app
     _remember(erin, app, ["openid", "read"])
     client.force_login(erin)
     request = authorization_request(app, prompt="login consent")
-    next_url = _next_of(client.get(request.url))
-    # Signed out, so the sign-in page really asks (allauth sends signed-in people straight on).
-    assert "_auth_user_id" not in client.session
+    next_url = _reauthenticate_next_of(client.get(request.url))
+    # Still signed in: a link on another site can make a person type their password, not sign them out.
+    assert client.session["_auth_user_id"] == str(erin.pk)
     # The way back keeps every other parameter but no longer asks for a sign-in.
     query = parse_qs(urlsplit(next_url).query)
     assert query["prompt"] == ["consent"]
     assert query["state"] == [request.state]
 
-    client.force_login(erin)
+    _reauthenticate(client)
     response = client.get(next_url)
     assert response.status_code == 200  # prompt=consent: the screen
 
@@ -117,20 +124,22 @@ def test_prompt_login_signs_the_person_out_and_back_in(client, erin, consent_app
 def test_prompt_login_alone_is_dropped_on_the_way_back(client, erin, consent_app):
     app, _secret = consent_app
     client.force_login(erin)
-    next_url = _next_of(client.get(authorization_request(app, prompt="login").url))
+    next_url = _reauthenticate_next_of(client.get(authorization_request(app, prompt="login").url))
     assert "prompt" not in parse_qs(urlsplit(next_url).query)
 
 
-def test_max_age_exceeded_asks_to_sign_in_again(client, erin, consent_app):
+@pytest.mark.parametrize("max_age", ["0", "300"])
+def test_max_age_exceeded_asks_for_the_password_again(client, erin, consent_app, max_age):
     app, _secret = consent_app
     _remember(erin, app, ["openid", "read"])
     client.force_login(erin)
     erin.last_login = timezone.now() - timedelta(minutes=10)
     erin.save()
-    next_url = _next_of(client.get(authorization_request(app, max_age="300").url))
+    next_url = _reauthenticate_next_of(client.get(authorization_request(app, max_age=max_age).url))
     assert "max_age" not in parse_qs(urlsplit(next_url).query)  # or max_age=0 would loop
+    assert client.session["_auth_user_id"] == str(erin.pk)
 
-    client.force_login(erin)  # a fresh sign-in
+    _reauthenticate(client)
     assert "code" in callback_params(client.get(next_url))
 
 
@@ -139,3 +148,26 @@ def test_max_age_within_the_limit_goes_straight_on(client, erin, consent_app):
     _remember(erin, app, ["openid", "read"])
     client.force_login(erin)
     assert "code" in callback_params(client.get(authorization_request(app, max_age="300").url))
+
+
+@pytest.mark.parametrize("max_age", ["-1", "abc", "1e3", "99999999999999999999999", "5\x00", "\u0663"])
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_an_invalid_max_age_is_invalid_request_to_the_client(client, erin, consent_app, max_age, signed_in):
+    app, _secret = consent_app
+    if signed_in:
+        client.force_login(erin)
+    params = callback_params(client.get(authorization_request(app, max_age=max_age).url))
+    assert params["error"] == "invalid_request"
+    assert "max_age" in params["error_description"]
+    if signed_in:
+        assert client.session["_auth_user_id"] == str(erin.pk)
+
+
+def test_prompt_consent_shows_the_screen_even_for_a_trusted_app(client, erin, alice, make_app):
+    app, _secret = make_app(alice, name="Trusted", skip_authorization=True)
+    client.force_login(erin)
+    assert "code" in callback_params(client.get(authorization_request(app).url))
+    response = client.get(authorization_request(app, prompt="consent").url)
+    assert response.status_code == 200
+    assert response.templates[0].name == "consent/authorize.html"
+    assert [scope.name for scope in response.context["asked"]] == ["openid", "read"]

@@ -7,7 +7,6 @@ credentials for a confidential app. Nothing here calls a view directly.
 
 from __future__ import annotations
 
-import re
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,40 +17,14 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from portal.clients import grants
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
+from tests.conftest import LOOPBACK_CALLBACK
+from tests.oauth.http import authorize, sign_in
 
 
 @pytest.fixture(autouse=True)
 def _allow_plain_http_to_the_test_server(monkeypatch):
     # The live test server speaks http on 127.0.0.1; Authlib refuses that unless told it is a test.
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def sign_in(base_url: str, username: str) -> requests.Session:
-    """Sign in through the real allauth form, as a browser would, and keep the session cookie."""
-    browser = requests.Session()
-    form = browser.get(f"{base_url}/accounts/login/").text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    response = browser.post(
-        f"{base_url}/accounts/login/",
-        data={"csrfmiddlewaretoken": csrf, "login": username, "password": PASSWORD},
-        headers={"Referer": f"{base_url}/accounts/login/"},
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, "sign-in failed"
-    return browser
-
-
-def authorize(
-    browser: requests.Session, oauth: OAuth2Session, base_url: str, verifier: str, nonce: str
-) -> str:
-    """Run the front channel and return the callback URL the browser was sent to."""
-    url, _state = oauth.create_authorization_url(
-        f"{base_url}/o/authorize/", code_verifier=verifier, nonce=nonce
-    )
-    response = browser.get(url, allow_redirects=False)
-    assert response.status_code == 302, response.text[:500]
-    return response.headers["Location"]
 
 
 @pytest.mark.django_db(transaction=True)

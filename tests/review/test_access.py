@@ -21,6 +21,7 @@ ACTIONS = [
     "staff:application_suspend",
     "staff:application_reinstate",
     "staff:application_allow_grant",
+    "staff:application_introspection",
 ]
 ACTION_DATA = {
     "reject-reason": "no",

@@ -1,0 +1,60 @@
+"""Token introspection (RFC 7662) at `/o/introspect/`, DOT's view under DOT's URL name, with section 2.1
+and section 4 applied (issue 9, finding 3):
+
+- POST only: a token in a query string ends up in logs and proxies (GET is 405);
+- the caller is an authenticated confidential client, and learns only about tokens issued to itself
+  (a bearer token with DOT's `introspection` scope, which only an adopted DOT install can hold, keeps
+  DOT's answer);
+- an app that staff explicitly allowed (`Application.may_introspect_any_token`, audited) may introspect
+  any app's tokens, as a resource server shared by several apps must;
+- for everything else the answer is `{"active": false}`, which says nothing about whether the token
+  exists or whose it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.http import HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.models import get_access_token_model
+from oauth2_provider.views import IntrospectTokenView as DOTIntrospectTokenView
+
+INACTIVE = {"active": False}
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectTokenView(DOTIntrospectTokenView):
+    http_method_names = ["post", "options"]
+
+    def dispatch(self, request, *args, **kwargs) -> HttpResponse:
+        # Refuse other methods before authenticating: DOT answered a GET (token in the URL) when the
+        # caller's credentials were right.
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        token_value = request.POST.get("token")
+        caller = getattr(request, "oauth2_client", None)
+        if caller is None:
+            # DOT let the request through on a bearer token carrying the `introspection` scope. The portal
+            # never issues that scope (it is not in OAUTH2_PROVIDER["SCOPES"]), so such a token comes from
+            # a stock DOT install the portal adopted, where its operator granted it: it keeps DOT's answer
+            # until it expires.
+            return super().post(request, *args, **kwargs)
+        if caller.client_type != caller.CLIENT_CONFIDENTIAL:
+            return self.unauthenticated_response(request)
+        if token_value is None:
+            return self.get_token_response(None)
+        if not caller.may_introspect_any_token and not self._issued_to(caller, token_value):
+            return JsonResponse(INACTIVE)
+        return self.get_token_response(token_value)
+
+    @staticmethod
+    def _issued_to(caller, token_value: str) -> bool:
+        checksum = hashlib.sha256(token_value.encode("utf-8")).hexdigest()
+        return get_access_token_model().objects.filter(token_checksum=checksum, application=caller).exists()

@@ -1,0 +1,126 @@
+"""Token introspection (RFC 7662 sections 2.1 and 4) over real HTTP (issue 9, finding 3): POST only, a
+client learns only about its own tokens, and an app staff allowed (audited) may introspect any app's."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from django.contrib.auth import get_user_model
+
+from portal.audit.models import AuditEvent
+from portal.clients import grants
+from tests.oauth.http import tokens_for
+
+
+@pytest.fixture(autouse=True)
+def _allow_plain_http_to_the_test_server(monkeypatch):
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def _introspect(base: str, token: str, auth: tuple[str, str]) -> requests.Response:
+    return requests.post(f"{base}/o/introspect/", data={"token": token}, auth=auth, timeout=10)
+
+
+@pytest.fixture
+def two_apps(alice, charlie, make_app):
+    """App A (alice's, signs people in) and resource server B (charlie's, client credentials)."""
+    a, a_secret = make_app(alice, name="App A")
+    b, b_secret = make_app(
+        charlie, name="Resource Server B", grant_types=[grants.CLIENT_CREDENTIALS], redirect_uris=[]
+    )
+    return (a, a_secret), (b, b_secret)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_learns_only_about_its_own_tokens(live_server, erin, two_apps):
+    base = live_server.url
+    (a, a_secret), (b, b_secret) = two_apps
+    _browser, _oauth, token = tokens_for(base, a, a_secret, "erin")
+
+    own = _introspect(base, token["access_token"], (a.client_id, a_secret))
+    assert own.status_code == 200
+    assert own.json()["active"] is True and own.json()["username"] == "erin"
+
+    others = _introspect(base, token["access_token"], (b.client_id, b_secret))
+    assert others.status_code == 200
+    assert others.json() == {"active": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resource_server_staff_allowed_may_introspect_any_token(live_server, client, sam, erin, two_apps):
+    base = live_server.url
+    (a, a_secret), (b, b_secret) = two_apps
+    _browser, _oauth, token = tokens_for(base, a, a_secret, "erin")
+
+    # Staff allow it on the review page (a small form of its own), and it is audited.
+    client.force_login(sam)
+    response = client.post(f"/staff/apps/{b.pk}/introspection/", {"allowed": "true"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action=AuditEvent.Action.INTROSPECTION_ALLOWED)
+    assert event.actor == sam and event.application == b
+    page = client.get(f"/staff/apps/{b.pk}/")
+    assert 'data-testid="may-introspect"' in page.content.decode()
+
+    allowed = _introspect(base, token["access_token"], (b.client_id, b_secret)).json()
+    assert allowed["active"] is True and allowed["client_id"] == a.client_id
+
+    # And takes it back.
+    assert client.post(f"/staff/apps/{b.pk}/introspection/", {}).status_code == 302
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.INTROSPECTION_REMOVED, application=b).count() == 1
+    )
+    assert _introspect(base, token["access_token"], (b.client_id, b_secret)).json() == {"active": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_introspection_is_post_only(live_server, two_apps):
+    base = live_server.url
+    _a, (b, b_secret) = two_apps
+    token = OAuth2Session(b.client_id, b_secret, scope="read").fetch_token(
+        f"{base}/o/token/", grant_type="client_credentials"
+    )
+    response = requests.get(
+        f"{base}/o/introspect/",
+        params={"token": token["access_token"]},
+        auth=(b.client_id, b_secret),
+        timeout=10,
+    )
+    assert response.status_code == 405
+    assert "active" not in response.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unauthenticated_caller_learns_nothing(live_server, erin, two_apps):
+    base = live_server.url
+    (a, a_secret), _b = two_apps
+    _browser, _oauth, token = tokens_for(base, a, a_secret, "erin")
+    response = _introspect(base, token["access_token"], (a.client_id, "wrong-secret"))
+    assert response.status_code == 403
+    assert "erin" not in response.text
+    bearer = requests.post(
+        f"{base}/o/introspect/",
+        data={"token": token["access_token"]},
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+        timeout=10,
+    )
+    assert bearer.status_code == 403
+
+
+@pytest.mark.django_db
+def test_only_staff_set_the_permission(client, alice, two_apps):
+    _a, (b, _secret) = two_apps
+    client.force_login(alice)
+    assert client.post(f"/staff/apps/{b.pk}/introspection/", {"allowed": "true"}).status_code == 404
+    b.refresh_from_db()
+    assert b.may_introspect_any_token is False
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_permission_read_only(client, two_apps):
+    _a, (b, _secret) = two_apps
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "x")
+    client.force_login(root)
+    page = client.get(f"/admin/clients/application/{b.pk}/change/").content.decode()
+    assert "introspect any app" in page
+    assert 'name="may_introspect_any_token"' not in page  # shown, not editable

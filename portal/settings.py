@@ -78,6 +78,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.health.HealthCheckMiddleware",
+    # First after the health check: refuses oversized bodies before they are read, and NUL bytes before
+    # any view or DOT sees them (portal/request_guard.py).
+    "portal.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,6 +181,13 @@ STORAGES = {
     },
 }
 
+# --- Request size -----------------------------------------------------------------------------
+# The largest upload is a logo (1 MiB, portal/clients/logos.py); a bigger body is refused with 413 before
+# it is read (portal/request_guard.py). Uploads up to the limit stay in memory, never in a temporary file.
+MAX_REQUEST_BODY = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
+
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 SITE_NAME = env_str("SITE_NAME") or "OAuth Developer Portal"
 LOGIN_URL = "account_login"
@@ -188,6 +198,8 @@ ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION") or "optional"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Records failed, rate-limited and staff sign-ins in the audit log (portal/account_adapter.py).
+ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"

@@ -34,6 +34,15 @@ class PortalOAuth2Validator(OAuth2Validator):
         # Accept the previous secret during its grace period after a rotation (portal.clients.secrets).
         return secrets.check_client_secret(provided_secret, stored_secret, fallback=super()._check_secret)
 
+    def get_userinfo_claims(self, request):
+        # A client-credentials token has no person behind it, so there are no claims to give: RFC 6750's
+        # invalid_token (401), where DOT would fail on `request.user` being None (a 500).
+        if request.user is None:
+            raise errors.InvalidTokenError(
+                request=request, description="This access token was not issued for a person."
+            )
+        return super().get_userinfo_claims(request)
+
     def get_additional_claims(self):
         # The request-agnostic form (a dict of callables) lets DOT list these in the discovery document's
         # claims_supported. DOT filters them by `oidc_claim_scope`: profile claims need `profile`, email

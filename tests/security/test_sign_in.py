@@ -3,12 +3,20 @@ events reach the audit log without letting an attacker flood it (finding 9)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.test import Client
 
 from portal.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 
+ROOT = Path(__file__).resolve().parents[2]
 LIMIT_MESSAGE = "Too many failed login attempts. Try again later."
 
 
@@ -102,3 +110,47 @@ def test_a_brute_force_writes_a_bounded_number_of_events(client, erin):
     assert [response.status_code for response in responses[:30]] == [200] * 30
     assert {response.status_code for response in responses[30:]} == {429}
     assert int(responses[-1]["Retry-After"]) > 0
+
+
+def _sign_up(client, email: str, username: str):
+    password = "a-long-unguessable-passphrase"
+    return client.post(
+        "/accounts/signup/",
+        {"email": email, "username": username, "password1": password, "password2": password},
+    )
+
+
+def test_production_requires_email_verification_by_default():
+    # What makes the enumeration prevention below hold; development keeps "optional" for convenience.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCOUNT_", "DATABASE_URL"))}
+    env.update(DEBUG="0", SECRET_KEY="x" * 50, OIDC_RSA_PRIVATE_KEY="unused")
+    code = "import portal.settings as s; print(s.ACCOUNT_EMAIL_VERIFICATION, s.ACCOUNT_PREVENT_ENUMERATION)"
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["mandatory", "True"]
+
+
+@pytest.mark.django_db
+def test_sign_up_does_not_say_whether_an_email_address_has_an_account(client, settings, erin, mailoutbox):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # the production default
+    taken = _sign_up(client, "erin@example.com", "not-erin")
+    fresh = _sign_up(Client(), "new@example.com", "newcomer")
+    assert taken.status_code == fresh.status_code == 302
+    assert taken["Location"] == fresh["Location"] == "/accounts/confirm-email/"
+    assert not get_user_model().objects.filter(username="not-erin").exists()
+    # The owner of the address learns that someone tried; the newcomer gets a confirmation link.
+    assert [message.to for message in mailoutbox] == [["erin@example.com"], ["new@example.com"]]
+    assert "already" in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_taken_username_is_still_named_at_sign_up(client, settings, erin):
+    # Documented limit: a username must be unique and chosen by the person, so sign-up has to say it is
+    # taken (allauth's enumeration prevention covers email addresses only). The sign-up rate limit
+    # (20 a minute per address) bounds how fast usernames can be probed.
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    response = _sign_up(client, "other@example.com", "erin")
+    assert response.status_code == 200
+    assert "A user with that username already exists." in response.content.decode()

@@ -1,6 +1,6 @@
 """Refuse, with a 4xx and a message that says what is wrong, requests no view can handle.
 
-Three kinds, checked once here rather than in every view, form and DOT endpoint:
+Four kinds, checked once here rather than in every view, form and DOT endpoint:
 
 - A body larger than `MAX_REQUEST_BODY` (the declared Content-Length) is refused with 413 before a byte of
   it is read. Django's own DATA_UPLOAD_MAX_MEMORY_SIZE only applies once a form is parsed, and uploaded
@@ -14,6 +14,8 @@ Three kinds, checked once here rather than in every view, form and DOT endpoint:
   one beyond 64 bits raises OverflowError (the admin's many-to-many fields, for example). Forms the portal
   owns bound their integers; this catches the rest as a 400 instead of a 500.
 
+- An OAuth parameter that DOT stores (`nonce`, `code_challenge`) longer than its column.
+
 It also gives every 429 a Retry-After header (the portal's contract; allauth's own 429 pages have none).
 
 On the OAuth endpoints (`/o/`) the refusal is an OAuth JSON error body, so clients can parse it.
@@ -23,11 +25,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.conf import settings
+from django.db import models
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from oauth2_provider.models import get_grant_model
 
 NUL = "\x00"
 RATE_LIMIT_RETRY_AFTER = 60
@@ -62,6 +67,33 @@ def _basic_credentials(request: HttpRequest) -> str:
         return ""  # DOT refuses undecodable credentials itself
     # RFC 6749 2.3.1: the client id and secret are form-urlencoded before Basic encoding.
     return unquote_plus(decoded)
+
+
+@functools.cache
+def _stored_parameter_limits() -> dict[str, int]:
+    """OAuth parameters DOT stores as they come, with the column's length: an authorization request's
+    `nonce` and `code_challenge` end up in the grant row, and a longer value failed on PostgreSQL (a 500)
+    and was silently stored whole on SQLite."""
+    return {
+        field.name: field.max_length
+        for field in get_grant_model()._meta.get_fields()
+        if isinstance(field, models.CharField) and field.max_length
+    }
+
+
+def overlong_oauth_parameter(request: HttpRequest) -> str | None:
+    if not request.path_info.startswith("/o/"):
+        return None
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
+        sources.append(request.POST)
+    for source in sources:
+        for name, limit in _stored_parameter_limits().items():
+            if any(len(value) > limit for value in source.getlist(name)):
+                return (
+                    f"The {name} parameter is longer than {limit} characters, the most this server accepts."
+                )
+    return None
 
 
 def nul_byte_location(request: HttpRequest) -> str | None:
@@ -101,6 +133,9 @@ class RequestGuardMiddleware:
             return _refusal(
                 request, f"The request contains a NUL byte (%00) in {where}, which is never valid."
             )
+        too_long = overlong_oauth_parameter(request)
+        if too_long is not None:
+            return _refusal(request, too_long)
         response = self.get_response(request)
         if response.status_code == 429:
             # allauth's rate-limited pages carry no Retry-After; its request limits (sign-in, sign-up,

@@ -103,6 +103,27 @@ def test_a_nul_byte_in_an_authorization_request_is_refused_and_nothing_stored(cl
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("param", "limit"), [("nonce", 255), ("code_challenge", 128)])
+def test_an_overlong_parameter_the_grant_stores_is_refused_and_nothing_stored(
+    client, erin, app, param, limit
+):
+    # PostgreSQL refused the grant row (a 500); SQLite stored the value whole.
+    client.force_login(erin)
+    query = _authorize_query(app, **{param: "x" * (limit + 1)})
+    for response in (
+        client.get("/o/authorize/", query),
+        client.post("/o/authorize/", {**query, "allow": "1"}),
+    ):
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": "invalid_request",
+            "error_description": f"The {param} parameter is longer than {limit} characters, "
+            "the most this server accepts.",
+        }
+    assert not get_grant_model().objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_nul_byte_in_a_portal_form_or_path_is_a_plain_400(client, alice):
     client.force_login(alice)
     response = client.get("/staff/audit/", {"app": "\x00"})

@@ -5,8 +5,8 @@ Four kinds, checked once here rather than in every view, form and DOT endpoint:
 - A body larger than `MAX_REQUEST_BODY` (the declared Content-Length) is refused with 413 before a byte of
   it is read. Django's own DATA_UPLOAD_MAX_MEMORY_SIZE only applies once a form is parsed, and uploaded
   files have no size limit at all until a view looks at them.
-- A NUL byte in the path, the query string, a form field or the Authorization header (a cookie with one
-  is dropped). PostgreSQL refuses NUL in text ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), so
+- A NUL byte in the path, the query string, the Authorization header or an OAuth endpoint's form (a
+  cookie with one is dropped; the portal's own forms refuse it beside the field). PostgreSQL refuses NUL in text ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), so
   every lookup with one failed with a 500 there (DOT's client, grant and token lookups, allauth's key
   lookups, the portal's own filters, the session), and SQLite would have stored it. No legitimate value of
   any field the portal reads contains one.
@@ -104,7 +104,15 @@ def nul_byte_location(request: HttpRequest) -> str | None:
         return "the query string"
     if NUL in request.META.get("HTTP_AUTHORIZATION", "") or NUL in _basic_credentials(request):
         return "the Authorization header"
-    if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES and _has_nul(request.POST):
+    # Form bodies only on the OAuth endpoints, where DOT reads fields straight into lookups. Every other
+    # form goes through Django's forms, whose text fields already refuse NUL with a message beside the
+    # field ("Null characters are not allowed."), which is better than a bare 400 for a person.
+    if (
+        request.path_info.startswith("/o/")
+        and request.method == "POST"
+        and request.content_type in FORM_CONTENT_TYPES
+        and _has_nul(request.POST)
+    ):
         return "the form"
     return None
 

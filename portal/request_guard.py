@@ -6,15 +6,14 @@ Four kinds, checked once here rather than in every view, form and DOT endpoint:
   it is read. Django's own DATA_UPLOAD_MAX_MEMORY_SIZE only applies once a form is parsed, and uploaded
   files have no size limit at all until a view looks at them.
 - A NUL byte in the path, the query string, the Authorization header or an OAuth endpoint's form (a
-  cookie with one is dropped; the portal's own forms refuse it beside the field). PostgreSQL refuses NUL in text ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), so
-  every lookup with one failed with a 500 there (DOT's client, grant and token lookups, allauth's key
-  lookups, the portal's own filters, the session), and SQLite would have stored it. No legitimate value of
-  any field the portal reads contains one.
+  cookie with one is dropped; the portal's own forms refuse it beside the field). PostgreSQL refuses NUL
+  in text ("PostgreSQL text fields cannot contain NUL (0x00) bytes"), so every lookup with one failed with
+  a 500 there (DOT's client, grant and token lookups, allauth's key lookups, the portal's own filters, the
+  session), and SQLite would have stored it. No legitimate value of any field the portal reads has one.
+- An OAuth parameter that DOT stores (`nonce`, `code_challenge`) longer than its column.
 - An integer too large for the database. Django's forms accept any Python int, and on SQLite a lookup with
   one beyond 64 bits raises OverflowError (the admin's many-to-many fields, for example). Forms the portal
   owns bound their integers; this catches the rest as a 400 instead of a 500.
-
-- An OAuth parameter that DOT stores (`nonce`, `code_challenge`) longer than its column.
 
 It also gives every 429 a Retry-After header (the portal's contract; allauth's own 429 pages have none).
 

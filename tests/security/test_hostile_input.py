@@ -1,9 +1,13 @@
 """No input gives a 5xx: every URL of the URL map, with hostile values in its path, query string, form body
-and Authorization header, anonymous and signed in as a developer, staff and an admin.
+and Authorization header, anonymous and signed in as a developer and as staff (with every admin permission).
 
 The URL list comes from Django's resolvers and the form field names from the pages themselves, so a new URL
 or a new form field is covered without touching this file. Runs on SQLite and PostgreSQL (which refuses NUL
 bytes in text, the most common cause of these 500s).
+
+Each parameter is sent with every hostile value in turn, all parameters of a request at once; that keeps the
+scan under a minute, but a bug that needs one bad value beside otherwise valid ones (an unknown client_id on
+an otherwise well-formed request) needs its own test, as in test_request_guard.py.
 """
 
 from __future__ import annotations

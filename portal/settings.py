@@ -118,6 +118,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.logs.RequestIdMiddleware",
     "portal.health.HealthCheckMiddleware",
+    # First after the health check: refuses oversized bodies before they are read, and NUL bytes before
+    # any view or DOT sees them (portal/request_guard.py).
+    "portal.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -270,16 +273,29 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED") or "10/m/ip,5/5m/key",
 }
 
+# --- Request size -----------------------------------------------------------------------------
+# The largest upload is a logo (1 MiB, portal/clients/logos.py); a bigger body is refused with 413 before
+# it is read (portal/request_guard.py). Uploads up to the limit stay in memory, never in a temporary file.
+MAX_REQUEST_BODY = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
+
 # --- Accounts (django-allauth) ---------------------------------------------------------------
 SITE_NAME = env_str("SITE_NAME") or "OAuth Developer Portal"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION") or "optional"
+# Mandatory in production: it is what lets sign-up hide whether an email address already has an account
+# (ACCOUNT_PREVENT_ENUMERATION: the owner is emailed instead, and both cases show the same page). Usernames
+# cannot be hidden that way; see README.md, "Sign-in and hostile input".
+ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION") or ("optional" if DEBUG else "mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Records failed, rate-limited and staff sign-ins in the audit log (portal/account_adapter.py).
+ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"

@@ -1,6 +1,7 @@
 """URL map. Only DOT's protocol URL lists are mounted: its management pages (which show a stored secret
 hash as if it were the secret and let the client id be edited) are replaced by the portal's own."""
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -45,6 +46,11 @@ oauth2_protocol_patterns = (
     ],
     dot_urls.app_name,
 )
+
+# The admin's own login form would check passwords without allauth's login-failure limits and without the
+# audit log's sign-in events: it sends people to allauth's sign-in instead (with `next`), so every password
+# sign-in goes through one door.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", pages_views.home, name="home"),

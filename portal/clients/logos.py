@@ -27,6 +27,13 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
+def _metadata_too_large() -> ValidationError:
+    return _refuse(
+        "The image carries far too much metadata. Export it again without metadata and upload the new file.",
+        "metadata_too_large",
+    )
+
+
 def normalize_logo(upload: UploadedFile) -> ContentFile:
     """Return the normalised PNG for `upload`, or raise ValidationError with a message a person can act on."""
     if upload.size > MAX_BYTES:
@@ -50,6 +57,9 @@ def normalize_logo(upload: UploadedFile) -> ContentFile:
         raise _refuse(
             f"The image has too many pixels; at most {MAX_SIDE}×{MAX_SIDE} is accepted.", "too_many_pixels"
         ) from None
+    except ValueError:
+        # Pillow refuses text chunks (PNG zTXt/iTXt) that decompress beyond its limit: a compression bomb.
+        raise _metadata_too_large() from None
     except (UnidentifiedImageError, OSError):
         raise _refuse(
             "This file is not an image we can read. Upload a PNG, JPEG, GIF or WebP.", "not_an_image"
@@ -66,6 +76,8 @@ def normalize_logo(upload: UploadedFile) -> ContentFile:
     try:
         image.seek(0)  # an animated image keeps its first frame
         image.load()
+    except ValueError:
+        raise _metadata_too_large() from None  # the same bomb in a text chunk after the pixels
     except (OSError, SyntaxError, Image.DecompressionBombError):
         raise _refuse(
             "The image is damaged or incomplete. Export it again and upload the new file.", "damaged"

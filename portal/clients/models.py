@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
@@ -202,6 +203,11 @@ class Application(AbstractApplication):
         # DOT consults this when loading a client for any protocol request and when validating a bearer
         # token, so a pending, rejected or suspended app can neither obtain nor use tokens.
         return self.is_approved
+
+    def get_absolute_url(self) -> str:
+        # DOT's points at its management page, which the portal does not mount (NoReverseMatch: the admin's
+        # "View on site" answered 500). The staff review page is where an app is looked at.
+        return reverse("staff:application_review", args=[self.pk])
 
     def get_allowed_schemes(self) -> list[str]:
         return redirect_uris.allowed_schemes(self.redirect_uris.split())

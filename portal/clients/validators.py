@@ -80,6 +80,15 @@ class PortalOAuth2Validator(OAuth2Validator):
         get_device_grant_model().objects.filter(pk=grant.pk).update(interval=F("interval") + 5)
         return DeviceCodeGrant.DEVICE_CODE_SLOW_DOWN
 
+    def get_userinfo_claims(self, request):
+        # A client-credentials token has no person behind it, so there are no claims to give: RFC 6750's
+        # invalid_token (401), where DOT would fail on `request.user` being None (a 500).
+        if request.user is None:
+            raise errors.InvalidTokenError(
+                request=request, description="This access token was not issued for a person."
+            )
+        return super().get_userinfo_claims(request)
+
     def get_additional_claims(self):
         # The request-agnostic form (a dict of callables) lets DOT list these in the discovery document's
         # claims_supported. DOT filters them by `oidc_claim_scope`: profile claims need `profile`, email

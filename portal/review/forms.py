@@ -63,7 +63,11 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         required=False, label="Action", choices=[("", "Any action"), *AuditEvent.Action.choices]
     )
-    application = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    # Bounded to the database's 64-bit ids: a larger number is dropped as malformed instead of reaching
+    # the query (SQLite raises OverflowError on it).
+    application = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
+    )
 
 
 def valid_filters(form: forms.Form) -> dict:

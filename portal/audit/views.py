@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from portal.access import staff_required
+from portal.audit.forms import AuditFilterForm
 from portal.audit.selectors import audit_events
-from portal.review.access import staff_required
-from portal.review.forms import AuditFilterForm, valid_filters
+from portal.forms import valid_filters
 
 PAGE_SIZE = 50
 

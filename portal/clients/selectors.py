@@ -7,7 +7,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model, get_device_grant_model
 
 from portal.clients.models import ClientSecret
 
@@ -84,3 +84,19 @@ def active_token_of(application, pk: int):
         return active_tokens_of(application).get(pk=pk)
     except get_access_token_model().DoesNotExist:
         raise Http404("No such token.") from None
+
+
+# DOT's columns are 100 characters; anything longer (or with a NUL byte, which PostgreSQL refuses in
+# text) cannot match, so it is not looked up.
+_MAX = 100
+
+
+def device_code_plausible(value) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _MAX and "\x00" not in value
+
+
+def device_grant_for_client(*, client_id: str, device_code: str):
+    """The grant behind a device code, only for the client it was issued to (else None)."""
+    if not (device_code_plausible(client_id) and device_code_plausible(device_code)):
+        return None
+    return get_device_grant_model().objects.filter(client_id=client_id, device_code=device_code).first()

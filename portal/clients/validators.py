@@ -17,9 +17,8 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from portal.clients import protocol_events, scope_rules, secrets
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_by_client_id, device_grant_for_client
 from portal.clients.status_messages import UNUSABLE_REASONS
-from portal.device.selectors import device_grant_for_client
 
 
 class PortalOAuth2Validator(OAuth2Validator):

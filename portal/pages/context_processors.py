@@ -10,6 +10,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from portal.review.selectors import review_queue_count
+
 # (label, URL name, who sees it)
 _ENTRIES = [
     ("Developer console", "developer:application_list", "user"),
@@ -41,7 +43,5 @@ def navigation(request: HttpRequest) -> dict:
 
 def _with_review_count(label: str) -> str:
     # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
-    from portal.review.selectors import review_queue_count
-
     count = review_queue_count()
     return f"{label} ({count})" if count else label

@@ -2,7 +2,7 @@
 whether it needs a reason, the fields it sets, what else it does, its audit action, the email the developer
 gets and the notice staff see. Services, views, URLs, admin actions, the review page's forms and which of
 them are offered are all derived from that table (portal/review/services.py, views.py, urls.py, forms.py,
-portal/clients/admin.py).
+portal/review/admin.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import forms
 from oauth2_provider.models import get_application_model
 
-from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review.decisions import Decision
 from portal.review.selectors import QUEUE_FILTERS
@@ -55,24 +54,3 @@ class AllowGrantForm(forms.Form):
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(choices=QUEUE_FILTERS, required=False, label="Show")
     q = forms.CharField(required=False, label="Search", max_length=200)
-
-
-class AuditFilterForm(forms.Form):
-    app = forms.CharField(required=False, label="App (name or client id)", max_length=200)
-    actor = forms.CharField(required=False, label="Actor (username)", max_length=150)
-    action = forms.ChoiceField(
-        required=False, label="Action", choices=[("", "Any action"), *AuditEvent.Action.choices]
-    )
-    # Bounded to the database's 64-bit ids: a larger number is dropped as malformed instead of reaching
-    # the query (SQLite raises OverflowError on it).
-    application = forms.IntegerField(
-        required=False, widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
-    )
-
-
-def valid_filters(form: forms.Form) -> dict:
-    """The filter values that parsed. A malformed parameter is dropped on its own; the others still apply."""
-    if not form.is_bound:
-        return {}
-    form.is_valid()
-    return form.cleaned_data

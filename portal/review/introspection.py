@@ -13,9 +13,9 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 
+from portal.access import staff_required
 from portal.clients.services import application_set_introspection
 from portal.review import selectors
-from portal.review.access import staff_required
 
 
 class IntrospectionForm(forms.Form):

@@ -13,6 +13,7 @@ from oauth2_provider.models import get_application_model
 from portal.clients import grants
 from portal.clients.models import ReviewStatus
 from portal.clients.redirect_uris import LOOPBACK_HOSTS
+from portal.terms.models import TermsAcceptance, TermsVersion
 
 # The queue page's status filter. "" (the default) is the queue proper: what waits for a decision.
 QUEUE_WAITING = ""
@@ -77,11 +78,7 @@ def developer_other_apps(*, application) -> QuerySet:
 
 
 def developer_terms(*, user) -> dict | None:
-    """The developer's terms acceptances, or None while the terms app has no models yet."""
-    try:
-        from portal.terms.models import TermsAcceptance, TermsVersion
-    except ImportError:
-        return None
+    """The developer's terms acceptances."""
     if user is None:
         return {"acceptances": [], "current": None, "accepted_current": False}
     acceptances = list(

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from oauth2_provider.models import get_application_model
 
+from portal.access import staff_required
 from portal.audit.selectors import audit_events
 from portal.clients.proposals import proposed_change_rows
+from portal.forms import valid_filters
 from portal.review import decisions, forms, selectors, services
-from portal.review.access import staff_required
 from portal.review.decisions import STALE
-from portal.review.forms import valid_filters
 
 QUEUE_PAGE_SIZE = 50
 RECENT_EVENTS = 10

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from urllib.parse import urlencode
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -84,8 +85,6 @@ class Command(BaseCommand):
         self._print_instructions(base_url.rstrip("/"), trusted_secret)
 
     def _user(self, username, email, first_name, last_name, is_staff):
-        from allauth.account.models import EmailAddress
-
         user, _created = get_user_model().objects.get_or_create(username=username)
         user.email, user.first_name, user.last_name = email, first_name, last_name
         user.is_staff = user.is_superuser = is_staff

@@ -87,9 +87,11 @@ def current_terms(db):
     """The developer terms a developer must accept. Migration terms/0002 publishes version 1, but tests
     with transaction=True empty the database afterwards, so later tests cannot rely on that row."""
     from portal.terms.models import TermsVersion
-    from portal.terms.selectors import terms_current
+    from portal.terms.selectors import terms_version_current
 
-    return terms_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
+    return terms_version_current() or TermsVersion.objects.create(
+        version="1", body="Be nice to people's data."
+    )
 
 
 @pytest.fixture

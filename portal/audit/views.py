@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from portal.access import staff_required
 from portal.audit.forms import AuditFilterForm
-from portal.audit.selectors import audit_events
+from portal.audit.selectors import audit_event_list
 from portal.forms import valid_filters
 
 PAGE_SIZE = 50
@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = valid_filters(form)
-    events = audit_events(
+    events = audit_event_list(
         application_id=filters.get("application"),
         app=filters.get("app", ""),
         actor=filters.get("actor", ""),

@@ -37,12 +37,12 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 from portal.clients.status_messages import UNUSABLE_TITLES
 from portal.consent import flows
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
-from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_for
+from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_find
 from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
 
@@ -143,7 +143,7 @@ class AuthorizationView(DOTAuthorizationView):
         try:
             flows.parse_max_age(self.request.GET.get("max_age"))
         except flows.InvalidMaxAge as error:
-            application = application_by_client_id(credentials["client_id"])
+            application = application_find_by_client_id(client_id=credentials["client_id"])
             invalid = oauth_errors.InvalidRequestError(description=str(error), state=credentials.get("state"))
             return self._error(invalid, credentials, application)
         return redirect_to_login(
@@ -239,7 +239,7 @@ class AuthorizationView(DOTAuthorizationView):
                 return self._error(error, credentials, application)
 
     def _previous_scopes(self, application) -> list[str]:
-        consent = consent_for(user=self.request.user, application=application)
+        consent = consent_find(user=self.request.user, application=application)
         return consent.scopes if consent else []
 
     def _issue(self, application, scopes: list[str], credentials: dict, *, remember: list[str] | None):
@@ -297,11 +297,11 @@ class AuthorizationView(DOTAuthorizationView):
     # --- POST: the person decided ----------------------------------------------------------------
 
     def form_valid(self, form):
-        application = application_by_client_id(form.cleaned_data["client_id"])
+        application = application_find_by_client_id(client_id=form.cleaned_data["client_id"])
         if application is None:
             # Only a tampered form gets here: DOT would fail with a 500 on it.
             return self._bad_form()
-        consent = consent_for(user=self.request.user, application=application)
+        consent = consent_find(user=self.request.user, application=application)
         previous = consent.scopes if consent else []
         requested = consent_scopes.ordered(form.cleaned_data["scope"].split())
         granted, remembered = consent_scopes.decide(
@@ -348,7 +348,9 @@ class AuthorizationView(DOTAuthorizationView):
         # after it matched the redirect URI against the client's registration, so the registered client
         # decides the allowed schemes, as on success.
         if application is None:
-            application = application_by_client_id(getattr(error.oauthlib_error, "client_id", None))
+            application = application_find_by_client_id(
+                client_id=getattr(error.oauthlib_error, "client_id", None)
+            )
         return super().error_response(
             error, application, problem=_problem(error.oauthlib_error, application), **kwargs
         )

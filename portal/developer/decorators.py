@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.terms.selectors import terms_to_accept
+from portal.terms.selectors import terms_version_to_accept
 
 
 def terms_accepted(view):
@@ -17,7 +17,7 @@ def terms_accepted(view):
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        version = terms_to_accept(request.user)
+        version = terms_version_to_accept(user=request.user)
         if version is None:
             return view(request, *args, **kwargs)
         messages.info(request, f"Please accept the developer terms (version {version.version}) to continue.")

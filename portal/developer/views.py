@@ -27,7 +27,7 @@ from portal.clients.proposals import proposed_change_rows
 from portal.developer import reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
-from portal.terms.selectors import terms_current, terms_to_accept
+from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
 TOKENS_PER_PAGE = 25
@@ -43,9 +43,9 @@ def _secret_shown_once(response: HttpResponse) -> HttpResponse:
 def _detail_context(request: HttpRequest, app, **extra) -> dict:
     return {
         "app": app,
-        "secrets": selectors.secrets_of(app),
+        "secrets": selectors.client_secret_list(application=app),
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
-        "active_token_count": selectors.active_tokens_of(app).count(),
+        "active_token_count": selectors.access_token_list_active(application=app).count(),
         "change_rows": proposed_change_rows(application=app),
         **extra,
     }
@@ -57,14 +57,17 @@ def application_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "developer/application_list.html",
-        {"apps": selectors.applications_of(request.user), "terms_pending": terms_to_accept(request.user)},
+        {
+            "apps": selectors.application_list_for_owner(owner=request.user),
+            "terms_pending": terms_version_to_accept(user=request.user),
+        },
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def terms(request: HttpRequest) -> HttpResponse:
-    version = terms_current()
+    version = terms_version_current()
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = reverse("developer:application_list")
@@ -78,7 +81,7 @@ def terms(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "developer/terms_accept.html",
-        {"version": version, "pending": terms_to_accept(request.user), "next": next_url},
+        {"version": version, "pending": terms_version_to_accept(user=request.user), "next": next_url},
     )
 
 
@@ -105,7 +108,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
         request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
@@ -120,7 +123,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @terms_accepted
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
@@ -146,7 +149,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST or None, expected=app.name)
     if request.method == "POST" and form.is_valid():
         name = app.name
@@ -161,7 +164,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @ratelimits.per_user("secret_rotate")
 @terms_accepted
 def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
         template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
@@ -179,8 +182,8 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
-    secret = selectors.secret_of(app, secret_pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    secret = selectors.client_secret_get(application=app, pk=secret_pk)
     if secret.is_current:
         messages.error(request, "The current secret cannot be revoked; rotate it instead.")
     else:
@@ -192,14 +195,14 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
 
 
 def _token_page(request: HttpRequest, app):
-    paginator = Paginator(selectors.active_tokens_of(app), TOKENS_PER_PAGE)
+    paginator = Paginator(selectors.access_token_list_active(application=app), TOKENS_PER_PAGE)
     return paginator.get_page(request.GET.get("page"))
 
 
 @login_required
 @require_GET
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     template = "developer/token_list.html" + ("#tokens" if request.htmx else "")
     context = {
         "app": app,
@@ -212,8 +215,8 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
-    token = selectors.active_token_of(app, token_pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    token = selectors.access_token_get_active(application=app, pk=token_pk)
     services.access_token_revoke(token=token, actor=request.user, request=request)
     if request.htmx:
         return HttpResponse("")  # the row is swapped out in place
@@ -224,7 +227,7 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)

@@ -8,7 +8,7 @@ from oauth2_provider.models import get_device_grant_model
 from portal.clients.selectors import device_code_plausible
 
 
-def device_grant_by_user_code(*, user_code: str):
+def device_grant_find_by_user_code(*, user_code: str):
     """The newest grant with this (normalized) user code, whatever its state, or None."""
     if not device_code_plausible(user_code):
         return None
@@ -23,7 +23,7 @@ def device_user_code_in_use(*, user_code: str) -> bool:
     ).exists()
 
 
-def device_grant_pending(*, pk) -> object | None:
+def device_grant_find_pending(*, pk) -> object | None:
     """The grant a person is approving (its id is kept in their session), if it still waits."""
     model = get_device_grant_model()
     grant = model.objects.filter(pk=pk, status=model.AUTHORIZATION_PENDING).first() if pk else None

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from portal.review.selectors import review_queue_count
+from portal.review.selectors import application_count_waiting_for_review
 
 # (label, URL name, who sees it)
 _ENTRIES = [
@@ -43,5 +43,5 @@ def navigation(request: HttpRequest) -> dict:
 
 def _with_review_count(label: str) -> str:
     # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
-    count = review_queue_count()
+    count = application_count_waiting_for_review()
     return f"{label} ({count})" if count else label

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from oauth2_provider.models import get_application_model
 
 from portal.access import staff_required
-from portal.audit.selectors import audit_events
+from portal.audit.selectors import audit_event_list
 from portal.clients.proposals import proposed_change_rows
 from portal.forms import valid_filters
 from portal.review import decisions, forms, selectors, services
@@ -34,20 +33,15 @@ def _wants_fragment(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
-def _get_application(pk: int):
-    try:
-        return selectors.application_for_review(pk=pk)
-    except get_application_model().DoesNotExist as exc:
-        raise Http404("No such app.") from exc
-
-
 @staff_required
 @require_GET
 @vary_on_headers("HX-Request")
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
     filters = valid_filters(form)
-    apps = selectors.review_queue(status=filters.get("status", ""), search=filters.get("q", ""))
+    apps = selectors.application_list_for_review(
+        status=filters.get("status", ""), search=filters.get("q", "")
+    )
     page = Paginator(apps, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -75,16 +69,16 @@ def _review_context(
         "notice": notice,
         "error": error,
         "redirect_uris": selectors.redirect_uri_review(
-            application.redirect_uris, homepage_url=application.homepage_url
+            uris=application.redirect_uris, homepage_url=application.homepage_url
         ),
         "post_logout_redirect_uris": application.post_logout_redirect_uris.split(),
         "grant_rows": selectors.grant_review(
-            application.registered_grant_types(), staff_allowed=application.staff_allowed_grants
+            grant_types=application.registered_grant_types(), staff_allowed=application.staff_allowed_grants
         ),
         "change_rows": proposed_change_rows(application=application),
-        "other_apps": selectors.developer_other_apps(application=application),
-        "terms": selectors.developer_terms(user=application.user),
-        "events": audit_events(application_id=application.pk)[:RECENT_EVENTS],
+        "other_apps": selectors.application_list_same_owner(application=application),
+        "terms": selectors.terms_acceptance_summary(user=application.user),
+        "events": audit_event_list(application_id=application.pk)[:RECENT_EVENTS],
         "decision_forms": decision_forms,
         "grant_form": grant_form,
         "can_allow_grant": bool(grant_form.fields["grant"].choices),
@@ -95,7 +89,7 @@ def _review_context(
 @require_GET
 @vary_on_headers("HX-Request")
 def application_review(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     template = "review/application_review.html"
     if _wants_fragment(request):
         template += "#review"
@@ -104,7 +98,7 @@ def application_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
     if _wants_fragment(request):
-        application = _get_application(application.pk)
+        application = selectors.application_get_for_review(pk=application.pk)
         return render(
             request, "review/application_review.html#review", _review_context(application, notice=notice)
         )
@@ -114,7 +108,7 @@ def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
 
 def _refused(request: HttpRequest, application, error: str, *, bound=None) -> HttpResponse:
     """A decision that could not be taken: the form's errors, or a state that changed meanwhile."""
-    application = _get_application(application.pk)
+    application = selectors.application_get_for_review(pk=application.pk)
     context = _review_context(application, bound=bound, error=error)
     if _wants_fragment(request):
         # 200, so htmx swaps the errors in (it leaves 4xx responses alone by default).
@@ -139,7 +133,7 @@ def _decide(
 def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """Every decision of portal/review/decisions.py, mounted once per decision by urls.py."""
     decision = decisions.BY_CODE[code]
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     form = forms.DecisionForm(request.POST, decision=decision)
     if not form.is_valid():
         # A mangled version (the field is hidden) is a page that no longer matches, said in those words.
@@ -166,7 +160,7 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
 @staff_required
 @require_POST
 def application_allow_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     form = forms.AllowGrantForm(request.POST, application=application)
     if not form.is_valid():
         return _refused(request, application, STALE if "version" in form.errors else "", bound=form)

@@ -15,7 +15,7 @@ from oauth2_provider.models import get_application_model
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review import services
-from portal.review.selectors import review_queue
+from portal.review.selectors import application_list_for_review
 from portal.terms.services import terms_accept
 from tests.conftest import LOOPBACK_CALLBACK
 from tests.developer.conftest import image_upload, registration
@@ -88,7 +88,7 @@ def test_editing_a_suspended_app_proposes_and_reinstating_applies_nothing_new(
         "redirect_uris": f"{LOOPBACK_CALLBACK} {ATTACKER_CALLBACK}",
         "grant_types": [grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS],
     }
-    assert app in review_queue()  # staff see it waiting
+    assert app in application_list_for_review()  # staff see it waiting
     assert app.review_reason == "Spam"  # the suspension's reason stays what the developer is shown
     page = staff_client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
     assert "reinstate it to decide on this change" in page and 'name="approve_change-version"' not in page
@@ -375,7 +375,9 @@ def test_setting_everything_back_withdraws_the_proposal(developer_client, alice,
     assert app.proposed_changes == {"name": "Renamed"}
     _edit(developer_client, app, name="Alice's App")
     app.refresh_from_db()
-    assert app.proposed_changes == {} and app.name == "Alice's App" and app not in review_queue()
+    assert (
+        app.proposed_changes == {} and app.name == "Alice's App" and app not in application_list_for_review()
+    )
 
 
 @pytest.mark.parametrize("version", ["a\x00b", "f" * 5000, ["x", "y"]])

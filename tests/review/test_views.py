@@ -15,7 +15,11 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients import grants
 from portal.review import services
-from portal.review.selectors import redirect_uri_warnings, review_queue, review_queue_count
+from portal.review.selectors import (
+    application_count_waiting_for_review,
+    application_list_for_review,
+    redirect_uri_warnings,
+)
 from tests.conftest import LOOPBACK_CALLBACK
 from tests.review.conftest import HTMX
 
@@ -79,13 +83,13 @@ def queue(alice, charlie, make_app):
 
 def test_queue_is_waiting_apps_oldest_first(staff_client, queue):
     assert _queue_names(staff_client) == ["Older Pending", "Changed App", "Newer Pending"]
-    assert review_queue_count() == 3
+    assert application_count_waiting_for_review() == 3
 
 
 def test_queue_without_submission_time_falls_back_to_creation(alice, make_app):
     first, _ = make_app(alice, name="First", review_status="pending")
     second, _ = make_app(alice, name="Second", review_status="pending")
-    assert [app.name for app in review_queue()] == ["First", "Second"]
+    assert [app.name for app in application_list_for_review()] == ["First", "Second"]
 
 
 @pytest.mark.parametrize(
@@ -146,14 +150,16 @@ def test_review_page_shows_what_a_reviewer_needs(staff_client, alice, make_app):
 
 
 def test_redirect_uri_warnings():
-    assert redirect_uri_warnings("https://app.example.com/cb", homepage_url="https://example.com") == []
-    assert redirect_uri_warnings("https://www.example.com/cb", homepage_url="https://www.example.com") == []
-    assert any(
-        "differs" in w for w in redirect_uri_warnings("https://evil.io/cb", homepage_url="https://a.io")
+    assert redirect_uri_warnings(uri="https://app.example.com/cb", homepage_url="https://example.com") == []
+    assert (
+        redirect_uri_warnings(uri="https://www.example.com/cb", homepage_url="https://www.example.com") == []
     )
-    assert any("Private-use" in w for w in redirect_uri_warnings("com.example.app:/cb"))
-    assert any("localhost" in w for w in redirect_uri_warnings("http://localhost:8080/cb"))
-    assert any("query" in w for w in redirect_uri_warnings("https://a.io/cb?x=1"))
+    assert any(
+        "differs" in w for w in redirect_uri_warnings(uri="https://evil.io/cb", homepage_url="https://a.io")
+    )
+    assert any("Private-use" in w for w in redirect_uri_warnings(uri="com.example.app:/cb"))
+    assert any("localhost" in w for w in redirect_uri_warnings(uri="http://localhost:8080/cb"))
+    assert any("query" in w for w in redirect_uri_warnings(uri="https://a.io/cb?x=1"))
 
 
 def test_review_page_shows_a_change_before_and_after(staff_client, alice, make_app):

@@ -21,7 +21,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
 from portal.clients.services import application_create
-from portal.terms.selectors import terms_current
+from portal.terms.selectors import terms_version_current
 from portal.terms.services import terms_accept
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed on purpose; seed_demo refuses production
@@ -79,7 +79,7 @@ class Command(BaseCommand):
                 review_status="approved",
                 trusted=False,
             )
-            current_terms = terms_current()
+            current_terms = terms_version_current()
             if current_terms is not None:
                 terms_accept(user=users["alice"], version=current_terms, request=None)
         self._print_instructions(base_url.rstrip("/"), trusted_secret)

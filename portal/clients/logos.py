@@ -20,7 +20,6 @@ MAX_BYTES = 1024 * 1024
 MAX_SIDE = 4096
 SIZE = 256
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-UPLOAD_TO = "logos/"
 
 
 def _refuse(message: str, code: str) -> ValidationError:

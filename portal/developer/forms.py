@@ -10,6 +10,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
 from portal.clients.logos import normalize_logo
+from portal.clients.models import URL_MAX_LENGTH, ClientSecret
 from portal.clients.services import EDITABLE_FIELDS
 
 GRANT_HELP = {
@@ -36,7 +37,7 @@ class UriListField(forms.CharField):
 
 def _url_field(label: str) -> forms.URLField:
     # A scheme-less entry becomes https://, not http:// (Django 6's default, chosen now).
-    return forms.URLField(required=False, max_length=500, label=label, assume_scheme="https")
+    return forms.URLField(required=False, max_length=URL_MAX_LENGTH, label=label, assume_scheme="https")
 
 
 class ApplicationForm(forms.ModelForm):
@@ -127,16 +128,10 @@ class ApplicationForm(forms.ModelForm):
 
 
 class RotateSecretForm(forms.Form):
-    GRACE_CHOICES = [
-        ("0", "No grace period: the current secret stops working now"),
-        ("3600", "1 hour"),
-        ("86400", "24 hours"),
-        ("604800", "7 days"),
-    ]
     grace = forms.TypedChoiceField(
-        choices=GRACE_CHOICES,
+        choices=ClientSecret.GracePeriod.choices,
         coerce=int,
-        initial="86400",
+        initial=ClientSecret.GracePeriod.DAY,
         label="Keep the current secret working for",
     )
 

@@ -40,7 +40,7 @@ def _secret_shown_once(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _detail_context(request: HttpRequest, app, **extra) -> dict:
+def _detail_context(app, **extra) -> dict:
     return {
         "app": app,
         "secrets": selectors.client_secret_list(application=app),
@@ -111,7 +111,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
-        request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
+        app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
     )
     response = render(request, "developer/application_detail.html", context)
     if secret is None:
@@ -168,14 +168,14 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
         template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
-        return render(request, template, _detail_context(request, app, rotate_form=form))
+        return render(request, template, _detail_context(app, rotate_form=form))
     secret = services.application_rotate_secret(
         application=app, grace=form.grace_period(), actor=request.user, request=request
     )
     if not request.htmx:
         return reveal.redirect_revealing(request, app, secret)
     # htmx swaps the fragment in place; a reload of the page does not repeat this POST.
-    context = _detail_context(request, app, revealed_secret=secret)
+    context = _detail_context(app, revealed_secret=secret)
     return _secret_shown_once(render(request, "developer/application_detail.html#secrets", context))
 
 
@@ -190,7 +190,7 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
         services.client_secret_revoke(secret=secret, actor=request.user, request=request)
         messages.success(request, f"The previous secret …{secret.last_four} no longer works.")
     if request.htmx:
-        return render(request, "developer/application_detail.html#secrets", _detail_context(request, app))
+        return render(request, "developer/application_detail.html#secrets", _detail_context(app))
     return redirect("developer:application_detail", pk=app.pk)
 
 

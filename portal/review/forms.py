@@ -7,6 +7,7 @@ from django import forms
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
+from portal.clients.models import TEXT_MAX_LENGTH
 from portal.review.decisions import Decision
 from portal.review.selectors import QUEUE_FILTERS
 
@@ -26,7 +27,7 @@ class DecisionForm(forms.Form):
             self.fields["reason"] = forms.CharField(
                 label=decision.reason_label,
                 widget=forms.Textarea(attrs={"rows": 3}),
-                max_length=2000,
+                max_length=TEXT_MAX_LENGTH,
                 error_messages={"required": "Give a reason: the developer is shown it."},
             )
 
@@ -37,7 +38,7 @@ class AllowGrantForm(forms.Form):
     justification = forms.CharField(
         label="Justification (recorded in the audit log)",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=2000,
+        max_length=TEXT_MAX_LENGTH,
         error_messages={"required": "Write down why this app needs a deprecated grant."},
     )
 

@@ -14,7 +14,6 @@ from oauth2_provider.models import get_application_model
 from portal.clients import grants
 from portal.clients.models import ReviewStatus
 from portal.clients.redirect_uris import LOOPBACK_HOSTS
-from portal.terms.models import TermsAcceptance, TermsVersion
 
 # The queue page's status filter. "" (the default) is the queue proper: what waits for a decision.
 QUEUE_WAITING = ""
@@ -76,18 +75,6 @@ def application_list_same_owner(*, application) -> QuerySet:
     if application.user_id is None:
         return Application.objects.none()
     return Application.objects.filter(user_id=application.user_id).exclude(pk=application.pk).order_by("name")
-
-
-def terms_acceptance_summary(*, user) -> dict | None:
-    """The developer's terms acceptances."""
-    if user is None:
-        return {"acceptances": [], "current": None, "accepted_current": False}
-    acceptances = list(
-        TermsAcceptance.objects.filter(user=user).select_related("version").order_by("-accepted_at")
-    )
-    current = TermsVersion.objects.order_by("-published_at").first()
-    accepted_current = current is not None and any(a.version_id == current.pk for a in acceptances)
-    return {"acceptances": acceptances, "current": current, "accepted_current": accepted_current}
 
 
 @dataclass

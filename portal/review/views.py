@@ -24,6 +24,7 @@ from portal.clients.proposals import proposed_change_rows
 from portal.forms import valid_filters
 from portal.review import decisions, forms, selectors, services
 from portal.review.decisions import STALE
+from portal.terms.selectors import terms_acceptance_summary
 
 QUEUE_PAGE_SIZE = 50
 RECENT_EVENTS = 10
@@ -77,7 +78,7 @@ def _review_context(
         ),
         "change_rows": proposed_change_rows(application=application),
         "other_apps": selectors.application_list_same_owner(application=application),
-        "terms": selectors.terms_acceptance_summary(user=application.user),
+        "terms": terms_acceptance_summary(user=application.user),
         "events": audit_event_list(application_id=application.pk)[:RECENT_EVENTS],
         "decision_forms": decision_forms,
         "grant_form": grant_form,

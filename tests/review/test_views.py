@@ -462,3 +462,19 @@ def test_deleting_in_the_admin_is_audited_and_removes_the_logo(
     assert not type(app).objects.filter(pk=app.pk).exists()
     assert not default_storage.exists(app.logo.name)
     assert AuditEvent.objects.get(action="app.deleted").application_label == "Admin Deleted"
+
+
+def test_review_page_does_not_count_terms_scheduled_for_later_as_current(staff_client, approved_app, alice):
+    # Staff and the developer console agree on the version in force (portal/terms/selectors.py): one
+    # published for next week is not what the developer had to accept.
+    from portal.terms.models import TermsAcceptance, TermsVersion
+
+    now = TermsVersion.objects.create(version="2026-10", body="Now.", published_at=timezone.now())
+    TermsAcceptance.objects.create(user=alice, version=now)
+    TermsVersion.objects.create(
+        version="2027-01", body="Later.", published_at=timezone.now() + timedelta(days=7)
+    )
+    url = reverse("staff:application_review", kwargs={"pk": approved_app.pk})
+    body = staff_client.get(url).content.decode()
+    assert "Accepted the current terms (version 2026-10)" in body
+    assert "2027-01" not in body

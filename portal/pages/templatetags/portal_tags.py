@@ -1,0 +1,56 @@
+"""Small display helpers shared by the portal's templates: grant names, "just now", counts in words."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from portal.clients import grants
+
+register = template.Library()
+
+
+@register.filter
+def grant_label(value: str) -> str:
+    """`urn:ietf:params:oauth:grant-type:device_code` reads "Device code", as in the registration form."""
+    return grants.LABELS.get(value, value)
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """ "just now" under a minute (timesince would say "0 minutes"), else "5 minutes ago"."""
+    if not value:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"
+
+
+# A proposed change's keys as the registration form names them.
+_FIELD_LABELS = {
+    "redirect_uris": "Redirect URIs",
+    "grant_types": "Grant types",
+    "client_type": "Client type",
+    "authorization_grant_type": "Grant type",
+    "post_logout_redirect_uris": "Post-logout redirect URIs",
+    "allowed_origins": "Allowed origins",
+}
+
+
+@register.filter
+def proposed_rows(changes) -> list[dict]:
+    """{"redirect_uris": "a b", "grant_types": [...]} as rows of a label and readable values."""
+    rows = []
+    for field, value in (changes or {}).items():
+        if isinstance(value, list):
+            values = [grants.LABELS.get(item, item) if isinstance(item, str) else item for item in value]
+        elif isinstance(value, str) and field.endswith(("_uris", "_origins")):
+            values = value.split()
+        else:
+            values = [value] if value not in (None, "") else []
+        label = _FIELD_LABELS.get(field, field.replace("_", " ").capitalize())
+        rows.append({"label": label, "values": values})
+    return rows

@@ -26,6 +26,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
@@ -35,6 +36,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from portal import confirm
 from portal.clients.selectors import application_by_client_id
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
@@ -369,6 +371,15 @@ def connected_apps(request: HttpRequest) -> HttpResponse:
 def connected_app_revoke(request: HttpRequest, consent_id: int) -> HttpResponse:
     consent = consent_get_for_user(user=request.user, consent_id=consent_id)
     name = consent.application.name
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke the access of {name}?",
+            message=f"{name} is signed out of your account at once: its tokens stop working, and it has to "
+            "ask you again the next time you use it.",
+            confirm_label="Revoke access",
+            cancel_url=reverse("connected_apps"),
+        )
     consent_revoke(consent=consent, actor=request.user, request=request)
     if request.htmx:
         # The row is swapped for this fragment, which holds only out-of-band updates: the row goes away.

@@ -8,6 +8,7 @@ to the review page (post/redirect/get) with a message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -15,12 +16,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from oauth2_provider.models import get_application_model
 
+from portal import confirm
 from portal.audit.selectors import audit_events
 from portal.clients import grants
+from portal.htmx import render_partial_or_page
+from portal.pages.context_processors import review_nav_label
 from portal.review import forms, selectors, services
 from portal.review.access import staff_required
 from portal.review.forms import valid_filters
@@ -51,8 +56,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "review/queue.html#queue" if _wants_fragment(request) else "review/queue.html"
-    return render(request, template, context)
+    return render_partial_or_page(request, "review/queue.html", "queue", context)
 
 
 def _review_context(application, *, bound: dict | None = None, notice: str = "", error: str = "") -> dict:
@@ -106,9 +110,12 @@ def application_review(request: HttpRequest, pk: int) -> HttpResponse:
 def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
     if _wants_fragment(request):
         application = _get_application(application.pk)
-        return render(
+        response = render(
             request, "review/application_review.html#review", _review_context(application, notice=notice)
         )
+        # The navigation's "Staff review (n)" is outside the swapped part: portal.js updates it.
+        response["HX-Trigger"] = json.dumps({"reviewCountChanged": {"label": review_nav_label()}})
+        return response
     messages.success(request, notice)
     return redirect("staff:application_review", pk=application.pk)
 
@@ -211,6 +218,16 @@ def application_reject_change(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def application_trust(request: HttpRequest, pk: int) -> HttpResponse:
     application = _get_application(pk)
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Trust {application.name}?",
+            message="People who sign in to a trusted app are not shown a consent screen: the app gets what "
+            "it asks for at once.",
+            confirm_label="Mark trusted",
+            cancel_url=reverse("staff:application_review", args=[application.pk]),
+            danger=False,
+        )
     return _decide(
         request,
         application,
@@ -223,6 +240,14 @@ def application_trust(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def application_untrust(request: HttpRequest, pk: int) -> HttpResponse:
     application = _get_application(pk)
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Remove the trust of {application.name}?",
+            message="From the next sign-in its users see a consent screen again and must allow it.",
+            confirm_label="Remove trust",
+            cancel_url=reverse("staff:application_review", args=[application.pk]),
+        )
     return _decide(
         request,
         application,

@@ -218,7 +218,10 @@ def test_allowing_a_grant_with_justification(staff_client, approved_app):
 
 def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
     pk = approved_app.pk
-    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
+    asked = staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
+    approved_app.refresh_from_db()
+    assert not approved_app.skip_authorization and 'data-testid="confirm-page"' in asked.content.decode()
+    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}), {"confirmed": "yes"})
     approved_app.refresh_from_db()
     assert approved_app.skip_authorization
     staff_client.post(reverse("staff:application_suspend", kwargs={"pk": pk}), {"suspend-reason": "Spam"})
@@ -227,8 +230,8 @@ def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
     staff_client.post(reverse("staff:application_reinstate", kwargs={"pk": pk}))
     approved_app.refresh_from_db()
     assert approved_app.review_status == "approved"
-    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}))
-    staff_client.post(reverse("staff:application_untrust", kwargs={"pk": pk}))
+    staff_client.post(reverse("staff:application_trust", kwargs={"pk": pk}), {"confirmed": "yes"})
+    staff_client.post(reverse("staff:application_untrust", kwargs={"pk": pk}), {"confirmed": "yes"})
     approved_app.refresh_from_db()
     assert not approved_app.skip_authorization
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))

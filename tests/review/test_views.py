@@ -322,7 +322,7 @@ def test_review_page_shows_the_developers_terms_acceptance(staff_client, approve
 def test_audit_log_shows_actor_address_and_before_after(staff_client, events):
     body = staff_client.get(reverse("staff:audit_log"), {"action": "review.suspended"}).content.decode()
     assert "sam" in body and "Abuse" in body
-    assert "<del>approved</del> → <ins>suspended</ins>" in body
+    assert "<strong>Status</strong>: <del>Approved</del> → <ins>Suspended</ins>" in body
 
 
 def test_audit_log_htmx_gets_only_the_events(staff_client, events):

@@ -102,7 +102,9 @@ class Command(BaseCommand):
         existing = get_application_model().objects.filter(client_id=client_id).first()
         if existing is not None:
             # Kept as it is (tokens, consents, logo, edits); a new secret so the printed one is the live one.
-            return application_rotate_secret(application=existing, grace=timedelta(0), actor=None, request=None)
+            return application_rotate_secret(
+                application=existing, grace=timedelta(0), actor=None, request=None
+            )
         _app, secret = application_create(
             owner=owner,
             client_id=client_id,

@@ -208,3 +208,49 @@ def test_back_and_forward_bring_back_the_filters_with_their_list(
     page.go_forward()
     expect(page.get_by_test_id("queue-row")).to_have_count(1)
     expect(page.get_by_role("searchbox", name="Search")).to_have_value("Alpha")
+
+
+def _contrast(rgb: str, background=(255, 255, 255)) -> float:
+    import re
+
+    def luminance(channels) -> float:
+        def linear(c: float) -> float:
+            c /= 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (linear(float(c)) for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    values = [float(v) for v in re.findall(r"[\d.]+", rgb)]
+    alpha = values[3] if len(values) > 3 else 1.0
+    # A translucent ring is seen blended with the page behind it.
+    channels = [alpha * c + (1 - alpha) * bg for c, bg in zip(values[:3], background, strict=True)]
+    lighter, darker = sorted([luminance(channels), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_focus_rings_stand_out_at_least_3_to_1(live_server, browser: Browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    rings = {}
+    for name, locator in {
+        "link": page.get_by_role("link", name="Forgot your password?"),
+        "button": page.get_by_role("button", name="Sign in"),
+        "input": page.get_by_placeholder("Username or email"),
+        "outline button": page.get_by_role("link", name="Sign up"),
+    }.items():
+        locator.focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # keyboard focus, so :focus-visible applies
+        page.wait_for_timeout(400)  # Pico animates the ring in
+        rings[name] = locator.evaluate(
+            """e => { const s = getComputedStyle(e);
+                      const shadow = s.boxShadow.match(/rgba?\\([^)]*\\)/g) || [];
+                      return s.outlineStyle !== 'none' && s.outlineWidth !== '0px' ? s.outlineColor
+                             : shadow.filter(c => !c.endsWith(', 0)')).pop() || 'none'; }"""
+        )
+    for name, color in rings.items():
+        assert color != "none", f"{name} has no focus ring"
+        assert _contrast(color) >= 3, f"{name} focus ring {color} is {_contrast(color):.1f}:1"
+    context.close()

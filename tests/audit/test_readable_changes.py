@@ -35,10 +35,10 @@ def _read(changes) -> list[str]:
             {"scopes": [["openid", "read"], None], "access_tokens": 1, "id_tokens": 0},
             ["Scopes: openid, read → none", "Revoked: 1 access token"],
         ),
-        ({"previous_secret_valid_for_seconds": 86400}, ["Previous secret keeps working for: 1 day"]),
+        ({"previous_secret_valid_for_seconds": 86400}, ["Grace period of the previous secret: 1 day"]),
         (
             {"previous_secret_valid_for_seconds": 0},
-            ["Previous secret keeps working for: no time (stopped at once)"],
+            ["Grace period of the previous secret: none (it stopped at once)"],
         ),
         ({"logo": [None, "logos/gone.png"]}, ["Logo: none → new logo"]),
     ],

@@ -33,7 +33,7 @@ LABELS = {
     "privacy_policy_url": "Privacy policy",
     "terms_of_service_url": "Terms of service",
     "proposed_changes": "Proposed change",
-    "previous_secret_valid_for_seconds": "Previous secret keeps working for",
+    "previous_secret_valid_for_seconds": "Grace period of the previous secret",
     "token_id": "Token",
     "via": "Through",
 }
@@ -56,7 +56,7 @@ def _label(field: str) -> str:
 
 def _seconds(value: int) -> str:
     if not value:
-        return "no time (stopped at once)"
+        return "none (it stopped at once)"
     for size, unit in _DURATIONS[1:]:
         if value % size == 0:
             count = value // size

@@ -71,6 +71,7 @@ class Command(BaseCommand):
                 grant_types=[grants.AUTHORIZATION_CODE],
                 review_status="pending",
                 trusted=False,
+                printed=False,
             )
             consent_secret = self._app(
                 users["alice"],
@@ -98,8 +99,12 @@ class Command(BaseCommand):
         )
         return user
 
-    def _app(self, owner, *, client_id, name, grant_types, review_status, trusted) -> str:
+    def _app(
+        self, owner, *, client_id, name, grant_types, review_status, trusted, printed=True
+    ) -> str | None:
         existing = get_application_model().objects.filter(client_id=client_id).first()
+        if existing is not None and not printed:
+            return None  # kept as it is, secret included: nobody is shown it
         if existing is not None:
             # Kept as it is (tokens, consents, logo, edits); a new secret so the printed one is the live one.
             return application_rotate_secret(

@@ -13,13 +13,15 @@ from oauth2_provider.oauth2_validators import set_token_value
 from playwright.sync_api import Browser, Page, Route, expect
 
 from portal.clients.models import ClientSecret
+from tests.browser.test_every_page import AXE
 from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def signed_in(browser: Browser, base: str, username: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
+    # bypass_csp lets a test inject axe-core; the portal's pages still load under their CSP.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base, bypass_csp=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto("/accounts/login/")
@@ -42,6 +44,13 @@ def hold_posts(page: Page, pattern: str) -> list[Route]:
 
     page.route(pattern, handle)
     return held
+
+
+def axe_violations(page: Page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => v.id)"
+    )
 
 
 def wait_for(page: Page, condition, what: str) -> None:
@@ -134,6 +143,7 @@ def test_each_irreversible_developer_action_asks_first(
     page.get_by_test_id("token-row").first.get_by_role("button", name="Revoke").click()
     dialog = page.get_by_test_id("confirm-dialog")
     expect(dialog).to_be_visible()
+    assert axe_violations(page) == []  # the dialog is labelled, focusable and modal
     dialog.get_by_role("link", name="Cancel").click()
     expect(dialog).to_have_count(0)
     expect(page.get_by_test_id("token-row")).to_have_count(3)

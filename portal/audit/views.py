@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from portal.audit.selectors import audit_events
+from portal.htmx import render_partial_or_page
 from portal.review.access import staff_required
 from portal.review.forms import AuditFilterForm, valid_filters
 
@@ -32,7 +32,4 @@ def event_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "audit/event_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#events"
-    return render(request, template, context)
+    return render_partial_or_page(request, "audit/event_list.html", "events", context)

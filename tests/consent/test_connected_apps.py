@@ -261,7 +261,7 @@ def test_revoking_an_app_without_a_consent_record_takes_everything_back(
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
 
     client.force_login(erin)
-    response = client.post(f"/accounts/connected-apps/{app.pk}/revoke/")
+    response = client.post(f"/accounts/connected-apps/{app.pk}/revoke/", {"confirmed": "yes"})
     assert response.status_code == 302
     client.logout()
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401

@@ -129,7 +129,9 @@ def test_a_staff_decision_updates_the_navigation_count(client, sam, alice, make_
     make_app(alice, name="Also waiting", review_status="pending", skip_authorization=False)
     client.force_login(sam)
     response = client.post(
-        reverse("staff:application_approve", kwargs={"pk": app.pk}), HTTP_HX_REQUEST="true"
+        reverse("staff:application_approve", kwargs={"pk": app.pk}),
+        {"approve-version": app.review_version()},  # what the review page shows (issue 9, finding 4)
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert '"reviewCountChanged": {"label": "Staff review (1)"}' in response["HX-Trigger"]

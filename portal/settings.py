@@ -282,6 +282,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
 SITE_NAME = env_str("SITE_NAME") or "OAuth Developer Portal"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+# A new account lands in the developer console, whose empty state names the next step (register an app).
+ACCOUNT_SIGNUP_REDIRECT_URL = "developer:application_list"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Mandatory in production: it is what lets sign-up hide whether an email address already has an account

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -12,6 +11,7 @@ from portal.access import staff_required
 from portal.audit.forms import AuditFilterForm
 from portal.audit.selectors import audit_event_list
 from portal.forms import valid_filters
+from portal.htmx import render_partial_or_page
 
 PAGE_SIZE = 50
 
@@ -33,7 +33,4 @@ def event_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "audit/event_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#events"
-    return render(request, template, context)
+    return render_partial_or_page(request, "audit/event_list.html", "events", context)

@@ -15,18 +15,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_application_model
 
-from portal import ratelimits
+from portal import confirm, ratelimits
 from portal.clients import selectors, services
 from portal.clients.proposals import proposed_change_rows
-from portal.developer import reveal
+from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
+from portal.htmx import render_partial_or_page, wants_fragment
 from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
@@ -97,12 +99,24 @@ def application_create(request: HttpRequest) -> HttpResponse:
         instance=Application(user=request.user),
         initial={"client_type": Application.CLIENT_CONFIDENTIAL, "grant_types": ["authorization-code"]},
     )
+    submission = request.POST.get("submission", "")
+    if request.method == "POST" and not once.claim(request.user, "register", submission):
+        # The same form sent again (a double click, a resent POST): the first one registered the app.
+        first = once.result_of(request.user, "register", submission)
+        messages.info(request, "This form was sent twice; the app was registered once.")
+        if first is None:
+            return redirect("developer:application_list")
+        return redirect("developer:application_detail", pk=first)
     if request.method == "POST" and form.is_valid():
         app, secret = services.application_register(
             owner=request.user, values=form.values(), logo=form.normalized_logo, request=request
         )
+        once.remember(request.user, "register", submission, app.pk)
         return reveal.redirect_revealing(request, app, secret, created=True)
-    return render(request, "developer/application_form.html", {"form": form, "app": None})
+    if request.method == "POST":
+        once.release(request.user, "register", submission)
+    context = {"form": form, "app": None, "submission": once.new_token()}
+    return render(request, "developer/application_form.html", context)
 
 
 @login_required
@@ -111,7 +125,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
-        app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
+        request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
     )
     response = render(request, "developer/application_detail.html", context)
     if secret is None:
@@ -167,8 +181,17 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
-        template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
-        return render(request, template, _detail_context(app, rotate_form=form))
+        context = _detail_context(app, rotate_form=form)
+        return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
+    if not form.cleaned_data["grace"] and confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title="Rotate with no grace period?",
+            message=f"The current secret of {app.name} stops working the moment you confirm. A client in "
+            "production that still uses it fails at once, until it is given the new secret.",
+            confirm_label="Rotate now, break the current secret",
+            cancel_url=reverse("developer:application_detail", args=[app.pk]),
+        )
     secret = services.application_rotate_secret(
         application=app, grace=form.grace_period(), actor=request.user, request=request
     )
@@ -185,31 +208,44 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = selectors.client_secret_get(application=app, pk=secret_pk)
     if secret.is_current:
-        messages.error(request, "The current secret cannot be revoked; rotate it instead.")
+        notice = "The current secret cannot be revoked; rotate it instead."
+    elif confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke the previous secret …{secret.last_four} now?",
+            message="It stops working at once, before its grace period ends. Any client still using it fails "
+            "until it is given the current secret.",
+            confirm_label="Revoke it now",
+            cancel_url=reverse("developer:application_detail", args=[app.pk]),
+        )
     else:
         services.client_secret_revoke(secret=secret, actor=request.user, request=request)
-        messages.success(request, f"The previous secret …{secret.last_four} no longer works.")
-    if request.htmx:
-        return render(request, "developer/application_detail.html#secrets", _detail_context(app))
+        notice = f"The previous secret …{secret.last_four} no longer works."
+    if wants_fragment(request):
+        # Said here, in the part of the page that changed, not on whatever page is loaded next.
+        context = _detail_context(app, notice=notice)
+        return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
+    messages.success(request, notice)
     return redirect("developer:application_detail", pk=app.pk)
 
 
-def _token_page(request: HttpRequest, app):
+def _token_page(app, number):
+    # get_page answers the last page for a number past the end, so a page emptied by revoking its last
+    # token shows the page before it.
     paginator = Paginator(selectors.access_token_list_active(application=app), TOKENS_PER_PAGE)
-    return paginator.get_page(request.GET.get("page"))
+    return paginator.get_page(number)
 
 
 @login_required
 @require_GET
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
-    template = "developer/token_list.html" + ("#tokens" if request.htmx else "")
     context = {
         "app": app,
-        "page": _token_page(request, app),
+        "page": _token_page(app, request.GET.get("page")),
         "confirm_form": ConfirmNameForm(expected=app.name),
     }
-    return render(request, template, context)
+    return render_partial_or_page(request, "developer/token_list.html", "tokens", context)
 
 
 @login_required
@@ -217,11 +253,30 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     token = selectors.access_token_get_active(application=app, pk=token_pk)
+    who = token.user.get_username() if token.user else "the app itself"
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke token {token.token_checksum[:8]}…?",
+            message=f"This token of {who} and its refresh token stop working at once; the app's next API "
+            "call with it fails.",
+            confirm_label="Revoke the token",
+            cancel_url=reverse("developer:token_list", args=[app.pk]),
+        )
     services.access_token_revoke(token=token, actor=request.user, request=request)
-    if request.htmx:
-        return HttpResponse("")  # the row is swapped out in place
-    messages.success(request, "The token was revoked; the next API call with it fails.")
-    return redirect("developer:token_list", pk=app.pk)
+    notice = "The token was revoked; the next API call with it fails."
+    page_number = request.POST.get("page", "1")
+    if wants_fragment(request):
+        # The whole list comes back, so the count and the pages are right after the row goes.
+        page = _token_page(app, page_number)
+        confirm_form = ConfirmNameForm(expected=app.name)
+        context = {"app": app, "page": page, "confirm_form": confirm_form, "notice": notice}
+        response = render_partial_or_page(request, "developer/token_list.html", "tokens", context)
+        response["HX-Replace-Url"] = f"{reverse('developer:token_list', args=[app.pk])}?page={page.number}"
+        return response
+    messages.success(request, notice)
+    page = _token_page(app, page_number)
+    return redirect(f"{reverse('developer:token_list', args=[app.pk])}?page={page.number}")
 
 
 @login_required
@@ -231,9 +286,8 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
-        messages.success(
-            request, f"Revoked {count} access token(s) and every refresh token and pending code."
-        )
+        tokens = f"{count} access token{pluralize(count)}"
+        messages.success(request, f"Revoked {tokens} and every refresh token and pending code.")
         return redirect("developer:token_list", pk=app.pk)
-    context = {"app": app, "page": _token_page(request, app), "confirm_form": form}
+    context = {"app": app, "page": _token_page(app, request.GET.get("page")), "confirm_form": form}
     return render(request, "developer/token_list.html", context)

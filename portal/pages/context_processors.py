@@ -27,14 +27,15 @@ def navigation(request: HttpRequest) -> dict:
         if audience == "staff" and not user.is_staff:
             continue
         url = reverse(url_name)
-        if url_name == "staff:review_queue":
-            label = _with_review_count(label)
-        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        counted = url_name == "staff:review_queue"
+        if counted:
+            label = review_nav_label()
+        items.append({"label": label, "url": url, "active": request.path.startswith(url), "counted": counted})
     context["nav_items"] = items
     return context
 
 
-def _with_review_count(label: str) -> str:
+def review_nav_label() -> str:
     # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
     count = application_count_waiting_for_review()
-    return f"{label} ({count})" if count else label
+    return f"Staff review ({count})" if count else "Staff review"

@@ -96,6 +96,9 @@ class Decision:
     trust_removal_event: bool = False
     style: str = ""  # the button's class: "" is the primary action
     section: str = "status"  # "change" (in the proposal's box), "status" or "danger"
+    # Non-empty: staff confirm first (portal/confirm.py), for one-click decisions with wide effects.
+    confirm_title: str = ""  # {name} is filled in
+    confirm_message: str = ""
 
     @property
     def needs_reason(self) -> bool:

@@ -125,7 +125,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
-        request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
+        app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
     )
     response = render(request, "developer/application_detail.html", context)
     if secret is None:

@@ -5,6 +5,9 @@ Missing or bad token: 401 with a WWW-Authenticate challenge; valid token without
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib.auth.models import AbstractUser
 from oauth2_provider.contrib.rest_framework import TokenHasScope
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
@@ -39,7 +42,8 @@ class _ScopeGroups(_UserTokenWithScope):
 @api_view(["GET"])
 @permission_classes([_ScopeRead])
 def me(request: Request) -> Response:
-    user = request.user
+    # The permission classes admit only a token issued to a person, so this is a signed-in user.
+    user = cast(AbstractUser, request.user)
     return Response(
         {
             "id": user.pk,

@@ -50,6 +50,9 @@ URL_MAX_LENGTH = 500
 
 class Application(AbstractApplication):
     ReviewStatus = ReviewStatus
+    # Declared by DOT's AbstractApplication, which ships no type information; typed here for mypy (an
+    # annotation without a value adds nothing to the model).
+    authorization_grant_type: str
 
     description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, verbose_name=_("description"))
     logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))

@@ -46,6 +46,7 @@ from portal.consent.forms import ConsentForm
 from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_find
 from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
+from portal.htmx import HtmxHttpRequest
 
 # What a person is told when the request cannot go on. The OAuth error code is shown too, smaller, for the
 # app's developer; the person needs to know what happened and that nothing was shared.
@@ -95,7 +96,8 @@ def _authenticated_at(request: HttpRequest) -> float | None:
     times = [record["at"] for record in get_authentication_records(request, request.user) if "at" in record]
     if times:
         return max(times)
-    last_login = request.user.last_login
+    user = request.user
+    last_login = user.last_login if user.is_authenticated else None
     return last_login.timestamp() if last_login else None
 
 
@@ -236,8 +238,8 @@ class AuthorizationView(DOTAuthorizationView):
             case flows.Outcome.CONSENT_REQUIRED:
                 return self._error(oauth_errors.ConsentRequired(state=state), credentials, application)
             case flows.Outcome.INVALID_REQUEST:
-                error = oauth_errors.InvalidRequestError(description=decision.description, state=state)
-                return self._error(error, credentials, application)
+                invalid = oauth_errors.InvalidRequestError(description=decision.description, state=state)
+                return self._error(invalid, credentials, application)
 
     def _previous_scopes(self, application) -> list[str]:
         consent = consent_find(user=self.request.user, application=application)
@@ -378,7 +380,7 @@ def connected_apps(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def connected_app_revoke(request: HttpRequest, application_id: int) -> HttpResponse:
+def connected_app_revoke(request: HtmxHttpRequest, application_id: int) -> HttpResponse:
     application = connection_get_for_user(user=request.user, application_id=application_id)
     name = application.name
     if confirm.confirmation_needed(request):

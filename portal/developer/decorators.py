@@ -4,11 +4,12 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from portal.htmx import HtmxHttpRequest
 from portal.terms.selectors import terms_version_to_accept
 
 
@@ -16,7 +17,7 @@ def terms_accepted(view):
     """Creating or changing apps needs the current developer terms accepted; existing apps keep working."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         version = terms_version_to_accept(user=request.user)
         if version is None:
             return view(request, *args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -90,9 +91,9 @@ class ApplicationForm(forms.ModelForm):
         allowed = set(self.instance.staff_allowed_grants or [])
         # Deprecated grants are offered only where staff allowed them; the page says why the rest are off.
         self.deprecated_unavailable = sorted(grants.DEPRECATED - allowed)
-        self.fields["grant_types"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["grant_types"]).choices = [
             (value, label)
-            for value, label in self.fields["grant_types"].choices
+            for value, label in get_application_model().GRANT_TYPES
             if value in grants.SELF_SERVICE or value in allowed
         ]
         self.normalized_logo = None
@@ -110,7 +111,7 @@ class ApplicationForm(forms.ModelForm):
         return [(option, GRANT_HELP[option.data["value"]]) for option in self["grant_types"]]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         chosen = cleaned.get("grant_types")
         if chosen:
             # The model's checks read DOT's single grant field, which ModelForm does not fill: the model's

@@ -28,7 +28,7 @@ from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
-from portal.htmx import render_partial_or_page, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
 from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
@@ -177,7 +177,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @ratelimits.per_user("secret_rotate")
 @terms_accepted
-def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from oauth2_provider.scopes import get_scopes_backend
 
@@ -34,7 +36,7 @@ class UserCodeForm(forms.Form):
     def clean_user_code(self) -> str:
         code = codes.user_code_normalize(self.cleaned_data["user_code"])
         grant = device_grant_find_by_user_code(user_code=code) if code else None
-        if grant is None:
+        if code is None or grant is None:
             raise forms.ValidationError(WRONG_CODE, code="wrong")
         if grant.is_expired():
             raise forms.ValidationError(EXPIRED_CODE, code="expired")
@@ -60,4 +62,6 @@ class DeviceConsentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["granted_scopes"].choices = list(get_scopes_backend().get_all_scopes().items())
+        cast(forms.MultipleChoiceField, self.fields["granted_scopes"]).choices = list(
+            get_scopes_backend().get_all_scopes().items()
+        )

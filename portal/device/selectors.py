@@ -23,7 +23,7 @@ def device_user_code_in_use(*, user_code: str) -> bool:
     ).exists()
 
 
-def device_grant_find_pending(*, pk) -> object | None:
+def device_grant_find_pending(*, pk):
     """The grant a person is approving (its id is kept in their session), if it still waits."""
     model = get_device_grant_model()
     grant = model.objects.filter(pk=pk, status=model.AUTHORIZATION_PENDING).first() if pk else None

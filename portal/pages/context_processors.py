@@ -18,7 +18,7 @@ _ENTRIES = [
 
 
 def navigation(request: HttpRequest) -> dict:
-    context = {"site_name": settings.SITE_NAME, "nav_items": []}
+    context: dict[str, object] = {"site_name": settings.SITE_NAME, "nav_items": []}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context

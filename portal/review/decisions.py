@@ -159,7 +159,7 @@ def _load(path: Path) -> tuple[Decision, ...]:
     for code, row in table.items():
         sets = {name: REASON if value == "{reason}" else value for name, value in row.pop("sets").items()}
         if "review_status" in sets:
-            sets["review_status"] = ReviewStatus(sets["review_status"])
+            sets["review_status"] = ReviewStatus(str(sets["review_status"]))
         loaded.append(
             Decision(
                 code=code,

@@ -3,6 +3,8 @@ shows several at once and their fields would otherwise share ids."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from oauth2_provider.models import get_application_model
 
@@ -47,7 +49,7 @@ class AllowGrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = dict(get_application_model().GRANT_TYPES)
         allowed = set(application.staff_allowed_grants) if application is not None else set()
-        self.fields["grant"].choices = [
+        cast(forms.ChoiceField, self.fields["grant"]).choices = [
             (grant, labels.get(grant, grant)) for grant in sorted(grants.DEPRECATED) if grant not in allowed
         ]
 

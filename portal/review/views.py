@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import ChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -55,7 +57,9 @@ def _review_context(
     decision_forms: dict[str, list[forms.DecisionForm]] = {"change": [], "status": [], "danger": []}
     for decision in decisions.decisions_for(application):
         form = (
-            bound if getattr(bound, "decision", None) is decision else forms.DecisionForm(decision=decision)
+            bound
+            if isinstance(bound, forms.DecisionForm) and bound.decision is decision
+            else forms.DecisionForm(decision=decision)
         )
         decision_forms[decision.section].append(form)
     grant_form = (
@@ -80,7 +84,7 @@ def _review_context(
         "events": audit_event_list(application_id=application.pk)[:RECENT_EVENTS],
         "decision_forms": decision_forms,
         "grant_form": grant_form,
-        "can_allow_grant": bool(grant_form.fields["grant"].choices),
+        "can_allow_grant": bool(cast(ChoiceField, grant_form.fields["grant"]).choices),
     }
 
 

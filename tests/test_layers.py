@@ -120,3 +120,17 @@ def test_no_portal_import_hides_inside_a_function():
         if inner
     ]
     assert hidden == []
+
+
+def test_tests_share_helpers_only_through_tests_helpers():
+    # A test module or a conftest imported by another module runs its fixtures and tests twice over and
+    # ties unrelated tests together; what they share lives in tests/helpers/.
+    tests = Path(__file__).resolve().parent
+    borrowed = []
+    for path in sorted(tests.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tests."):
+                last = node.module.rsplit(".", 1)[-1]
+                if last == "conftest" or last.startswith("test_"):
+                    borrowed.append(f"{path.relative_to(tests.parent)}:{node.lineno} imports {node.module}")
+    assert borrowed == []

@@ -14,7 +14,7 @@ from oauth2_provider.models import get_access_token_model, get_device_grant_mode
 from portal import envconfig
 from portal.audit.models import AuditEvent
 from portal.consent.models import Consent
-from tests.device.conftest import decide, enter_code, poll, start
+from tests.helpers.device import decide, enter_code, poll, start
 
 pytestmark = pytest.mark.django_db
 

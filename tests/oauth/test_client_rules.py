@@ -12,8 +12,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.clients.models import ClientSecret
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.oauth.http import authorize, sign_in, tokens_for
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.oauth import authorize, sign_in, tokens_for
 
 
 @pytest.fixture(autouse=True)

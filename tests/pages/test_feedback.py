@@ -16,7 +16,7 @@ from oauth2_provider.oauth2_validators import set_token_value
 from portal.clients.models import ClientSecret
 from portal.consent.models import Consent
 from portal.consent.services import consent_grant
-from tests.developer.conftest import developer, registration  # noqa: F401 - fixture
+from tests.helpers.developer import registration
 
 pytestmark = pytest.mark.django_db
 

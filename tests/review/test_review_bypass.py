@@ -17,9 +17,9 @@ from portal.clients import grants
 from portal.review import services
 from portal.review.selectors import application_list_for_review
 from portal.terms.services import terms_accept
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.developer.conftest import image_upload, registration
-from tests.review.conftest import HTMX
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.developer import image_upload, registration
+from tests.helpers.review import HTMX
 
 pytestmark = pytest.mark.django_db
 Application = get_application_model()

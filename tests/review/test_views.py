@@ -1,5 +1,5 @@
 """The staff pages: the queue (order, filters, search, htmx fragment), the review page, decisions with
-and without htmx, the audit log view and the admin's decision actions."""
+and without htmx, and the admin's decision actions. The audit log's view: tests/audit/test_log_view.py."""
 
 from __future__ import annotations
 
@@ -12,24 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
 from portal.clients import grants
-from portal.review import services
 from portal.review.selectors import (
     application_count_waiting_for_review,
     application_list_for_review,
     redirect_uri_warnings,
 )
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.review.conftest import HTMX
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.review import HTMX
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client, sam):
-    client.force_login(sam)
-    return client
 
 
 def _shown_version(client, app, code: str) -> str:
@@ -285,53 +277,6 @@ def test_change_approve_and_reject_through_the_views(staff_client, approved_app)
     assert approved_app.redirect_uris == "https://new.example.com/cb"
 
 
-# --- Audit log -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def events(alice, sam, make_app):
-    app_a, _ = make_app(alice, name="App A")
-    app_b, _ = make_app(alice, name="App B")
-    audit_record(actor=alice, action=AuditEvent.Action.APP_CREATED, application=app_a)
-    audit_record(actor=alice, action=AuditEvent.Action.SECRET_ROTATED, application=app_b)
-    services.application_untrust(application=app_a, reviewer=sam, version=app_a.review_version())
-    services.application_suspend(
-        application=app_b, reviewer=sam, version=app_b.review_version(), reason="Abuse"
-    )
-    return {"a": app_a, "b": app_b}
-
-
-def _event_actions(client, **params) -> list[str]:
-    response = client.get(reverse("staff:audit_log"), params)
-    assert response.status_code == 200
-    return [event.action for event in response.context["page"].object_list]
-
-
-def test_audit_log_lists_everything_newest_first(staff_client, events):
-    assert _event_actions(staff_client) == [
-        "review.suspended",
-        "review.untrusted",
-        "secret.rotated",
-        "app.created",
-    ]
-
-
-def test_audit_log_filters_by_app_actor_and_action(staff_client, events):
-    assert _event_actions(staff_client, app="App A") == ["review.untrusted", "app.created"]
-    assert _event_actions(staff_client, app=events["b"].client_id) == ["review.suspended", "secret.rotated"]
-    assert _event_actions(staff_client, application=events["b"].pk) == ["review.suspended", "secret.rotated"]
-    assert _event_actions(staff_client, actor="sam") == ["review.suspended", "review.untrusted"]
-    assert _event_actions(staff_client, actor="alice", action="secret.rotated") == ["secret.rotated"]
-    assert _event_actions(staff_client, action="review.approved") == []
-
-
-def test_a_malformed_filter_is_dropped_on_its_own(staff_client, events):
-    assert _event_actions(staff_client, application="abc", actor="sam") == [
-        "review.suspended",
-        "review.untrusted",
-    ]
-
-
 def test_review_page_shows_the_developers_terms_acceptance(staff_client, approved_app, alice):
     from portal.terms.models import TermsAcceptance, TermsVersion
 
@@ -344,42 +289,6 @@ def test_review_page_shows_the_developers_terms_acceptance(staff_client, approve
     body = staff_client.get(url).content.decode()
     assert "Has not accepted the current terms (version 2026-11)" in body
     assert "Version 2025-01 accepted" in body and "192.0.2.4" in body
-
-
-def test_audit_log_shows_actor_address_and_before_after(staff_client, events):
-    body = staff_client.get(reverse("staff:audit_log"), {"action": "review.suspended"}).content.decode()
-    assert "sam" in body and "Abuse" in body
-    assert "<strong>Status</strong>: <del>Approved</del> → <ins>Suspended</ins>" in body
-
-
-def test_audit_log_htmx_gets_only_the_events(staff_client, events):
-    body = staff_client.get(reverse("staff:audit_log"), {"actor": "sam"}, **HTMX).content.decode()
-    assert "<html" not in body and body.lstrip().startswith('<section id="events"')
-
-
-def test_the_audit_log_view_offers_no_way_to_change_it(staff_client, events):
-    assert staff_client.post(reverse("staff:audit_log"), {"action": "x"}).status_code == 405
-    body = staff_client.get(reverse("staff:audit_log")).content.decode()
-    assert 'method="post"' not in body.split('id="main"')[1]
-
-
-def test_the_admin_cannot_change_or_delete_events_even_with_its_bulk_action(client, sam, events):
-    sam.is_superuser = True
-    sam.save()
-    client.force_login(sam)
-    count = AuditEvent.objects.count()
-    response = client.post(
-        "/admin/audit/auditevent/",
-        {
-            "action": "delete_selected",
-            "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True)),
-        },
-    )
-    assert response.status_code in (200, 302, 403)
-    event = AuditEvent.objects.first()
-    assert client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
-    assert AuditEvent.objects.count() == count
-    assert AuditEvent.objects.get(pk=event.pk).action == event.action
 
 
 # --- The admin goes through the same services ------------------------------------------------------
@@ -430,23 +339,6 @@ def test_admin_cannot_edit_review_fields_and_never_shows_the_secret(admin_client
     page = admin_client.get(f"/admin/clients/application/{pending_app.pk}/change/").content.decode()
     assert 'name="review_status"' not in page and 'name="skip_authorization"' not in page
     assert 'name="client_secret"' not in page and pending_app.client_secret not in page
-
-
-@pytest.mark.django_db
-def test_audit_log_pages_keep_the_filter(staff_client, alice, make_app, monkeypatch):
-    from portal.audit import views as audit_views
-    from portal.audit.services import audit_record
-
-    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
-    app, _secret = make_app(alice)
-    for _n in range(5):
-        audit_record(actor=alice, action=AuditEvent.Action.TOKEN_REVOKED, application=app)
-    audit_record(actor=alice, action=AuditEvent.Action.APP_CHANGED, application=app)
-    first = staff_client.get("/staff/audit/", {"action": "token.revoked"}).content.decode()
-    assert "Page 1 of 3" in first
-    assert 'href="?action=token.revoked&amp;page=2">Older</a>' in first
-    last = staff_client.get("/staff/audit/", {"action": "token.revoked", "page": 3}).content.decode()
-    assert "Page 3 of 3" in last and ">Newer</a>" in last and ">Older</a>" not in last
 
 
 @pytest.mark.django_db

@@ -16,8 +16,8 @@ from oauth2_provider.models import get_access_token_model
 from portal import envconfig
 from portal.clients import grants
 from portal.terms.services import terms_accept
-from tests.conftest import PASSWORD
-from tests.developer.conftest import registration
+from tests.helpers.constants import PASSWORD
+from tests.helpers.developer import registration
 
 
 def _limits(settings, **rates: str) -> None:

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from portal.audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.helpers.constants import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_MESSAGE = "Too many failed login attempts. Try again later."

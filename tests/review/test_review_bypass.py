@@ -16,7 +16,6 @@ from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review import services
 from portal.review.selectors import application_list_for_review
-from portal.terms.services import terms_accept
 from tests.helpers.constants import LOOPBACK_CALLBACK
 from tests.helpers.developer import image_upload, registration
 from tests.helpers.review import HTMX
@@ -32,9 +31,8 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def developer_client(client, alice, current_terms):
-    terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+def developer_client(client, developer):
+    """The test client, signed in as alice with the current terms accepted (the `developer` fixture)."""
     return client
 
 

@@ -33,7 +33,7 @@ def _tokens(app, user, count: int) -> list:
     return made
 
 
-def test_sending_the_registration_form_twice_registers_one_app(client, developer):  # noqa: F811
+def test_sending_the_registration_form_twice_registers_one_app(client, developer):
     form = client.get("/developer/apps/new/").content.decode()
     submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
     data = registration(submission=submission)
@@ -52,7 +52,7 @@ def test_sending_the_registration_form_twice_registers_one_app(client, developer
     assert get_application_model().objects.filter(user=developer).count() == 2
 
 
-def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer):  # noqa: F811
+def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer):
     form = client.get("/developer/apps/new/").content.decode()
     submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
     refused = client.post("/developer/apps/new/", registration(name="", submission=submission))
@@ -62,7 +62,7 @@ def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer): 
     assert get_application_model().objects.filter(user=developer).count() == 1
 
 
-def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(client, developer, make_app):  # noqa: F811
+def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(client, developer, make_app):
     app, _secret = make_app(developer)
     before = list(ClientSecret.objects.filter(application=app).values_list("pk", flat=True))
     page = client.post(f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": "0"})
@@ -76,7 +76,7 @@ def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(cli
     assert client.post(f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": "3600"}).status_code == 302
 
 
-def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer, make_app, erin):  # noqa: F811
+def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     token = _tokens(app, erin, 1)[0]
     page = client.post(f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"page": "1"})
@@ -88,7 +88,7 @@ def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer,
     assert done.status_code == 302 and not get_access_token_model().objects.filter(pk=token.pk).exists()
 
 
-def test_emptying_the_last_page_of_tokens_shows_the_page_before(client, developer, make_app, erin):  # noqa: F811
+def test_emptying_the_last_page_of_tokens_shows_the_page_before(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     tokens = _tokens(app, erin, 26)  # 25 a page: page 2 holds one token, the oldest
     oldest = tokens[0]
@@ -102,7 +102,7 @@ def test_emptying_the_last_page_of_tokens_shows_the_page_before(client, develope
     assert response["HX-Replace-Url"] == f"/developer/apps/{app.pk}/tokens/?page=1"
 
 
-def test_revoke_every_token_is_offered_only_when_there_are_tokens(client, developer, make_app, erin):  # noqa: F811
+def test_revoke_every_token_is_offered_only_when_there_are_tokens(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     assert 'data-testid="revoke-all"' not in client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
     _tokens(app, erin, 1)
@@ -116,7 +116,9 @@ def test_revoking_an_apps_access_asks_first(client, erin, alice, make_app):
     consent = consent_grant(user=erin, application=app, scopes=["openid", "read"], request=None)
     client.force_login(erin)
     asked = client.post(
-        f"/accounts/connected-apps/{consent.pk}/revoke/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="consent-1"
+        f"/accounts/connected-apps/{app.pk}/revoke/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"consent-{app.pk}",
     )
     html = asked.content.decode()
     assert asked["HX-Retarget"] == "body" and asked["HX-Reswap"] == "beforeend"

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.clients.hmac_keys import parse_hmac_keys
 from portal.devkeys import development_oidc_key, development_secret_key
 from portal.envconfig import env_bool, env_int, env_list, env_str
 
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /api/* (bearer tokens) skips all below: sessions, CSRF, messages, allauth (portal/api/middleware.py).
+    "portal.api.middleware.ApiFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,7 +137,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    # Client secrets only (see portal/clients/hashers.py for why they get their own hasher).
+    # Client secrets only (see portal/clients/hashers.py for why they get their own hashers).
+    "portal.clients.hashers.ClientSecretHMACHasher",
     "portal.clients.hashers.ClientSecretHasher",
 ]
 
@@ -208,7 +212,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "portal.clients.validators.PortalOAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "portal.clients.backends.PortalOAuthLibCore",
     "APPLICATION_ADMIN_CLASS": "portal.clients.admin.ApplicationAdmin",
-    "CLIENT_SECRET_HASHER": "client_secret_pbkdf2_sha256",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "openid": "Sign you in with your account (OpenID Connect)",
         "profile": "See your name and username",
@@ -271,6 +275,19 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
 }
+
+# --- Performance (issue 11): client-secret HMAC keys, persistent connections -----------------
+# The client-secret hasher's keys, "id:key,id:key", the first current (portal/clients/hashers.py). Apart
+# from SECRET_KEY so either can rotate alone; an old key stays listed until its hashes were re-hashed.
+CLIENT_SECRET_HMAC_KEYS = parse_hmac_keys(
+    _required_in_production(
+        "CLIENT_SECRET_HMAC_KEYS",
+        lambda: "dev:" + development_secret_key(BASE_DIR / ".devkeys" / "client_secret_hmac"),
+    )
+)
+# Older client-secret hashes (PBKDF2) are re-hashed with the HMAC hasher on their first successful use.
+# Off only while an adopted DOT deployment still serves the same database: it cannot verify HMAC hashes.
+CLIENT_SECRET_REHASH = env_bool("CLIENT_SECRET_REHASH", default=True)
 
 # --- Security headers --------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -288,6 +288,13 @@ CLIENT_SECRET_HMAC_KEYS = parse_hmac_keys(
 # Older client-secret hashes (PBKDF2) are re-hashed with the HMAC hasher on their first successful use.
 # Off only while an adopted DOT deployment still serves the same database: it cannot verify HMAC hashes.
 CLIENT_SECRET_REHASH = env_bool("CLIENT_SECRET_REHASH", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several workers on one SQLite file: a transaction that reads, then writes (every token request)
+    # fails at once with "database is locked" when another took the write lock meanwhile. Taking the
+    # lock at BEGIN makes them queue instead, and WAL lets reads go on beside the one writer.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 
 # --- Security headers --------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

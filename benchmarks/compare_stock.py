@@ -128,7 +128,7 @@ def ensure_wrk() -> str:
     if found:
         return found
     log("wrk is missing: installing Debian's package (apt-get install wrk)")
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)  # noqa: S607
     found = shutil.which("wrk")
     if not found:
         raise SystemExit("wrk is not installed and apt-get could not install it (run: apt-get install wrk)")
@@ -196,7 +196,7 @@ class Project:
     offsets: dict = field(default_factory=dict)
 
     def run(self, *args: str) -> str:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - this interpreter, arguments written here
             [PYTHON, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=False
         )
         if result.returncode:
@@ -350,7 +350,7 @@ def wrk_flow(project: Project, flow: str, round_no: int, wrk: str) -> Run:
         f"NTHREADS = {THREADS}\nHEADERS = {lua_headers}\n" + LUA
     )
     before = cpu_of(project.process.pid, project.dbname)
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - wrk with arguments written here
         [
             wrk,
             f"-t{THREADS}",
@@ -474,7 +474,7 @@ def bench_engine(engine: str, workdir: Path, wrk: str, keys: dict) -> list[str]:
             queries = (portal if project is portal else tuned).queries.get(flow, "")
             ratio = ""
             if project is not portal and not result.refused:
-                mine = results[(flow, "portal")] if (flow, "portal") in results else None
+                mine = results.get((flow, "portal"))
                 if mine and not mine.refused and mine.runs:
                     ratio = f"{mine.rps / result.rps:.2f}x"
             lines.append(f"| {LABELS[flow]} | {project.name} | {result.cell()} | {queries} | {ratio} |")

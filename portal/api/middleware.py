@@ -1,20 +1,27 @@
-"""Sends /api/* requests straight to the API view, past the browser-only middleware.
+"""Sends machine-to-machine requests straight to their view, past the browser-only middleware.
 
 Sessions, CSRF, authentication from the session cookie, messages, htmx and allauth all serve the browser
-portal; a bearer-token API call needs none of them, and running them is a good share of the cost of each
-call. This middleware sits right after SecurityMiddleware (which keeps its host, HTTPS and header duties),
-resolves the path, and when it names an API view (marked by portal.api.bearer) calls it directly.
-Anything else goes down the normal chain.
+portal. A bearer-token API call (/api/*) and the OAuth endpoints a client calls with its own credentials
+(token, introspection, revocation: DOT exempts them from CSRF and they never read a session) need none of
+them, and running them is a good share of the cost of each call. This middleware sits right after
+SecurityMiddleware (which keeps its host, HTTPS and header duties), resolves the path, and when it names one
+of those views calls it directly. Anything else goes down the normal chain.
+
+Whatever must apply to these endpoints too (a rate limit, say) belongs above this middleware.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 
-API_PREFIX = "/api/"
+PREFIXES = ("/api/", "/o/")
+CLIENT_ENDPOINTS = frozenset(
+    {"oauth2_provider:token", "oauth2_provider:introspect", "oauth2_provider:revoke-token"}
+)
 # A JSON API is never framed and loads nothing: the strictest policy fits every answer.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -24,13 +31,16 @@ class ApiFastPathMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(API_PREFIX):
+        if not request.path_info.startswith(PREFIXES):
             return self.get_response(request)
         try:
             match = resolve(request.path_info)
         except Resolver404:
             return self.get_response(request)
-        if not getattr(match.func, "bearer_api", False):
+        if match.view_name in CLIENT_ENDPOINTS:
+            # The client authenticates itself; no person is signed in on these endpoints.
+            request.user = AnonymousUser()
+        elif not getattr(match.func, "bearer_api", False):
             return self.get_response(request)
         request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware would check it (DisallowedHost: 400)
         request.resolver_match = match

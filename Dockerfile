@@ -17,6 +17,7 @@ COPY static ./static
 # collectstatic imports the settings, which (DEBUG off) demand real secrets: give it throwaway ones that
 # exist only in this build step and are never part of the image's environment.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only OIDC_RSA_PRIVATE_KEY=collectstatic-only \
+    CLIENT_SECRET_HMAC_KEYS=build:collectstatic-only-collectstatic-only \
     /venv/bin/python manage.py collectstatic --noinput
 
 FROM python:3.11-slim-bookworm AS runtime

@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "oauth2_provider",
-    "rest_framework",
     "django_htmx",
     "template_partials",
     "allauth",
@@ -267,14 +266,6 @@ OAUTH2_PROVIDER = {
 # DOT warns (W001, W002) that the implicit and password grants are not globally disabled. They are
 # disabled per app instead (see the RFC 9700 comment above), which DOT's static check cannot see.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W001", "oauth2_provider.W002"]
-
-# --- Resource API (Django REST framework): bearer tokens only --------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "UNAUTHENTICATED_USER": None,
-}
 
 # --- Performance (issue 11): client-secret HMAC keys, persistent connections -----------------
 # The client-secret hasher's keys, "id:key,id:key", the first current (portal/clients/hashers.py). Apart

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from portal.audit.selectors import audit_events
+from portal.pagination import keyset_page
 from portal.review.access import staff_required
 from portal.review.forms import AuditFilterForm, valid_filters
 
@@ -28,10 +28,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
         actor=filters.get("actor", ""),
         action=filters.get("action", ""),
     )
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    # Keyset pages: the oldest of a million events costs what the newest does (portal/pagination.py).
+    page = keyset_page(events, request.GET, per_page=PAGE_SIZE, fields=("created_at", "id"))
+    context = {"form": form, "page": page, "event_count": events.count()}
     template = "audit/event_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#events"

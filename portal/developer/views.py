@@ -12,7 +12,6 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from portal.clients import selectors, services
 from portal.developer import reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
+from portal.pagination import keyset_page
 from portal.terms.selectors import terms_current, terms_to_accept
 from portal.terms.services import terms_accept
 
@@ -188,8 +188,8 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
 
 
 def _token_page(request: HttpRequest, app):
-    paginator = Paginator(selectors.active_tokens_of(app), TOKENS_PER_PAGE)
-    return paginator.get_page(request.GET.get("page"))
+    # Keyset pages: the oldest of 100,000 tokens costs what the newest does (portal/pagination.py).
+    return keyset_page(selectors.active_tokens_of(app), request.GET, per_page=TOKENS_PER_PAGE, fields=("id",))
 
 
 @login_required
@@ -200,6 +200,7 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "app": app,
         "page": _token_page(request, app),
+        "token_count": selectors.active_tokens_of(app).count(),
         "confirm_form": ConfirmNameForm(expected=app.name),
     }
     return render(request, template, context)
@@ -228,5 +229,10 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"Revoked {count} access token(s) and every refresh token and pending code."
         )
         return redirect("developer:token_list", pk=app.pk)
-    context = {"app": app, "page": _token_page(request, app), "confirm_form": form}
+    context = {
+        "app": app,
+        "page": _token_page(request, app),
+        "token_count": selectors.active_tokens_of(app).count(),
+        "confirm_form": form,
+    }
     return render(request, "developer/token_list.html", context)

@@ -192,7 +192,10 @@ def test_tokens_are_listed_paginated_and_revocable(client, developer, make_app, 
     first_page = client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
     assert first_page.count('data-testid="token-row"') == 25
     assert "30 tokens" in first_page and ">erin<" in first_page
-    second = client.get(f"/developer/apps/{app.pk}/tokens/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    older = re.search(r'href="\?older=(\d+)"', first_page).group(1)
+    second = client.get(
+        f"/developer/apps/{app.pk}/tokens/?older={older}", HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert second.count('data-testid="token-row"') == 5 and "<html" not in second
 
     victim = tokens[0]

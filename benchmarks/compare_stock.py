@@ -47,8 +47,8 @@ PG_ADMIN_DB = os.environ.get("BENCH_PG_ADMIN_DB", "h_perf")
 BASE_PORT = int(os.environ.get("BENCH_PORT", "18110"))
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
 THREADS, CONNECTIONS = 2, 8
-# Codes and refresh tokens are spent once each: enough for every round at well beyond the rates seen here.
-POOL = int(os.environ.get("BENCH_POOL", str(1500 * DURATION * ROUNDS)))
+# Codes and refresh tokens are spent once each: enough for every round at 400 exchanges a second.
+POOL = int(os.environ.get("BENCH_POOL", str(400 * DURATION * (ROUNDS + 1))))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 FLOWS = ["client_credentials", "authorization_code", "refresh", "introspection", "api_me"]

@@ -8,13 +8,16 @@ from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 from oauth2_provider.views import OAuthServerMetadataView
 
+from portal.clients.token_view import TokenView
 from portal.consent.views import AuthorizationView
 from portal.pages import views as pages_views
 
 # The portal's authorization view takes DOT's URL name; DOT's own `authorize` entry is left out.
 oauth2_protocol_patterns = (
     [path("authorize/", AuthorizationView.as_view(), name="authorize")]
-    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name != "authorize"]
+    # The token endpoint without DOT's re-read of the token it just issued (portal/clients/token_view.py).
+    + [path("token/", TokenView.as_view(), name="token")]
+    + [pattern for pattern in dot_urls.base_urlpatterns if pattern.name not in ("authorize", "token")]
     + dot_urls.oidc_urlpatterns
     + dot_urls.metadata_urlpatterns,
     dot_urls.app_name,

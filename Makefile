@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test install browser lint
+.PHONY: run test install browser lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The portal against a stock DOT 3.4.1 project, side by side, on SQLite and PostgreSQL (benchmarks/README.md).
+bench: install
+	$(BIN)/python benchmarks/compare_stock.py

@@ -1,50 +1,19 @@
-"""Resource endpoints for OAuth clients. Bearer tokens only (REST_FRAMEWORK in settings).
+"""Resource endpoints for OAuth clients. Bearer tokens only (portal.api.bearer).
 
 Missing or bad token: 401 with a WWW-Authenticate challenge; valid token without the scope: 403.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from django.http import HttpResponse
 
-from django.contrib.auth.models import AbstractUser
-from oauth2_provider.contrib.rest_framework import TokenHasScope
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.request import Request
-from rest_framework.response import Response
+from portal.api.bearer import BearerRequest, bearer_token_with_scope, json_response
 
 
-class _UserTokenWithScope(TokenHasScope):
-    """The token carries `scope` and speaks for a user (a client-credentials token speaks for nobody)."""
-
-    scope = ""
-
-    def get_scopes(self, request, view):
-        return [self.scope]
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        if request.auth.user_id is None:
-            self.message = "This endpoint describes a user; a client-credentials token has no user."
-            return False
-        return True
-
-
-class _ScopeRead(_UserTokenWithScope):
-    scope = "read"
-
-
-class _ScopeGroups(_UserTokenWithScope):
-    scope = "groups"
-
-
-@api_view(["GET"])
-@permission_classes([_ScopeRead])
-def me(request: Request) -> Response:
-    # The permission classes admit only a token issued to a person, so this is a signed-in user.
-    user = cast(AbstractUser, request.user)
-    return Response(
+@bearer_token_with_scope("read")
+def me(request: BearerRequest) -> HttpResponse:
+    user = request.user
+    return json_response(
         {
             "id": user.pk,
             "username": user.get_username(),
@@ -55,8 +24,7 @@ def me(request: Request) -> Response:
     )
 
 
-@api_view(["GET"])
-@permission_classes([_ScopeGroups])
-def groups(request: Request) -> Response:
+@bearer_token_with_scope("groups")
+def groups(request: BearerRequest) -> HttpResponse:
     names = list(request.user.groups.order_by("name").values_list("name", flat=True))
-    return Response({"groups": names})
+    return json_response({"groups": names})

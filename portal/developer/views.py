@@ -12,8 +12,7 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -29,6 +28,7 @@ from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
 from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
+from portal.pagination import keyset_page
 from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
@@ -229,11 +229,25 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
     return redirect("developer:application_detail", pk=app.pk)
 
 
-def _token_page(app, number):
-    # get_page answers the last page for a number past the end, so a page emptied by revoking its last
-    # token shows the page before it.
-    paginator = Paginator(selectors.access_token_list_active(application=app), TOKENS_PER_PAGE)
-    return paginator.get_page(number)
+def _token_page(app, params: QueryDict):
+    # Keyset pages: the oldest of 100,000 tokens costs what the newest does (portal/pagination.py).
+    page = keyset_page(
+        selectors.access_token_list_active(application=app), params, per_page=TOKENS_PER_PAGE, fields=("id",)
+    )
+    if not page.object_list and page.cursor:
+        # A page emptied by revoking its last token: show the newest page rather than an empty one.
+        page = keyset_page(
+            selectors.access_token_list_active(application=app),
+            QueryDict(),
+            per_page=TOKENS_PER_PAGE,
+            fields=("id",),
+        )
+    return page
+
+
+def _token_list_url(app, page) -> str:
+    url = reverse("developer:token_list", args=[app.pk])
+    return f"{url}?{page.cursor}" if page.cursor else url
 
 
 @login_required
@@ -242,7 +256,8 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     context = {
         "app": app,
-        "page": _token_page(app, request.GET.get("page")),
+        "page": _token_page(app, request.GET),
+        "token_count": selectors.access_token_list_active(application=app).count(),
         "confirm_form": ConfirmNameForm(expected=app.name),
     }
     return render_partial_or_page(request, "developer/token_list.html", "tokens", context)
@@ -265,18 +280,22 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
         )
     services.access_token_revoke(token=token, actor=request.user, request=request)
     notice = "The token was revoked; the next API call with it fails."
-    page_number = request.POST.get("page", "1")
+    # The form carries the cursor of the page it was on, so the list comes back where the person was.
+    page = _token_page(app, QueryDict(request.POST.get("cursor", "")))
     if wants_fragment(request):
         # The whole list comes back, so the count and the pages are right after the row goes.
-        page = _token_page(app, page_number)
-        confirm_form = ConfirmNameForm(expected=app.name)
-        context = {"app": app, "page": page, "confirm_form": confirm_form, "notice": notice}
+        context = {
+            "app": app,
+            "page": page,
+            "token_count": selectors.access_token_list_active(application=app).count(),
+            "confirm_form": ConfirmNameForm(expected=app.name),
+            "notice": notice,
+        }
         response = render_partial_or_page(request, "developer/token_list.html", "tokens", context)
-        response["HX-Replace-Url"] = f"{reverse('developer:token_list', args=[app.pk])}?page={page.number}"
+        response["HX-Replace-Url"] = _token_list_url(app, page)
         return response
     messages.success(request, notice)
-    page = _token_page(app, page_number)
-    return redirect(f"{reverse('developer:token_list', args=[app.pk])}?page={page.number}")
+    return redirect(_token_list_url(app, page))
 
 
 @login_required
@@ -289,5 +308,10 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
         tokens = f"{count} access token{pluralize(count)}"
         messages.success(request, f"Revoked {tokens} and every refresh token and pending code.")
         return redirect("developer:token_list", pk=app.pk)
-    context = {"app": app, "page": _token_page(app, request.GET.get("page")), "confirm_form": form}
+    context = {
+        "app": app,
+        "page": _token_page(app, request.GET),
+        "token_count": selectors.access_token_list_active(application=app).count(),
+        "confirm_form": form,
+    }
     return render(request, "developer/token_list.html", context)

@@ -203,16 +203,19 @@ def test_tokens_are_listed_paginated_and_revocable(client, developer, make_app, 
     first_page = client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
     assert first_page.count('data-testid="token-row"') == 25
     assert "30 tokens" in first_page and ">erin<" in first_page
-    second = client.get(f"/developer/apps/{app.pk}/tokens/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    older = re.search(r'href="\?older=(\d+)"', first_page).group(1)
+    second = client.get(
+        f"/developer/apps/{app.pk}/tokens/?older={older}", HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert second.count('data-testid="token-row"') == 5 and "<html" not in second
 
     victim = tokens[0]
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer token-{app.pk}-0").status_code == 200
     revoke = f"/developer/apps/{app.pk}/tokens/{victim.pk}/revoke/"
-    asked = client.post(revoke, {"page": "1"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tokens")
+    asked = client.post(revoke, {"cursor": ""}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tokens")
     assert 'data-testid="confirm-dialog"' in asked.content.decode()
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer token-{app.pk}-0").status_code == 200
-    response = client.post(revoke, {"page": "1", "confirmed": "yes"}, HTTP_HX_REQUEST="true")
+    response = client.post(revoke, {"cursor": "", "confirmed": "yes"}, HTTP_HX_REQUEST="true")
     # The list comes back whole: the count is right and the row is gone.
     html = response.content.decode()
     assert response.status_code == 200 and html.lstrip().startswith('<div id="tokens">')

@@ -79,27 +79,42 @@ def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(cli
 def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     token = _tokens(app, erin, 1)[0]
-    page = client.post(f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"page": "1"})
+    page = client.post(f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"cursor": ""})
     assert 'data-testid="confirm-page"' in page.content.decode()
     assert get_access_token_model().objects.filter(pk=token.pk).exists()
     done = client.post(
-        f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"page": "1", "confirmed": "yes"}
+        f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"cursor": "", "confirmed": "yes"}
     )
     assert done.status_code == 302 and not get_access_token_model().objects.filter(pk=token.pk).exists()
 
 
-def test_emptying_the_last_page_of_tokens_shows_the_page_before(client, developer, make_app, erin):
+def test_revoking_a_token_keeps_the_page_and_an_emptied_page_shows_the_newest(
+    client, developer, make_app, erin
+):
     app, _secret = make_app(developer)
-    tokens = _tokens(app, erin, 26)  # 25 a page: page 2 holds one token, the oldest
-    oldest = tokens[0]
+    tokens = _tokens(app, erin, 27)  # 25 a page: the page after the newest holds the two oldest
+    first = client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
+    cursor = re.search(r'href="\?(older=\d+)"', first).group(1)
+    older = client.get(f"/developer/apps/{app.pk}/tokens/?{cursor}").content.decode()
+    assert older.count('data-testid="token-row"') == 2 and f'name="cursor" value="{cursor}"' in older
+
     response = client.post(
-        f"/developer/apps/{app.pk}/tokens/{oldest.pk}/revoke/",
-        {"page": "2", "confirmed": "yes"},
+        f"/developer/apps/{app.pk}/tokens/{tokens[0].pk}/revoke/",
+        {"cursor": cursor, "confirmed": "yes"},
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
-    assert "Page 1 of 1 · 25 tokens" in html and html.count('data-testid="token-row"') == 25
-    assert response["HX-Replace-Url"] == f"/developer/apps/{app.pk}/tokens/?page=1"
+    assert html.count('data-testid="token-row"') == 1 and "26 tokens" in html
+    assert response["HX-Replace-Url"] == f"/developer/apps/{app.pk}/tokens/?{cursor}"
+
+    response = client.post(
+        f"/developer/apps/{app.pk}/tokens/{tokens[1].pk}/revoke/",
+        {"cursor": cursor, "confirmed": "yes"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert html.count('data-testid="token-row"') == 25 and "25 tokens" in html
+    assert response["HX-Replace-Url"] == f"/developer/apps/{app.pk}/tokens/"
 
 
 def test_revoke_every_token_is_offered_only_when_there_are_tokens(client, developer, make_app, erin):

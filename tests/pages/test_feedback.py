@@ -134,7 +134,9 @@ def test_revoking_an_apps_access_asks_first(client, erin, alice, make_app):
     consent = consent_grant(user=erin, application=app, scopes=["openid", "read"], request=None)
     client.force_login(erin)
     asked = client.post(
-        f"/accounts/connected-apps/{consent.pk}/revoke/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="consent-1"
+        f"/accounts/connected-apps/{app.pk}/revoke/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"connection-{app.pk}",
     )
     html = asked.content.decode()
     assert asked["HX-Retarget"] == "body" and asked["HX-Reswap"] == "beforeend"

@@ -133,7 +133,7 @@ def test_revoking_an_apps_access_asks_first(client, erin, alice, make_app):
     asked = client.post(
         f"/accounts/connected-apps/{app.pk}/revoke/",
         HTTP_HX_REQUEST="true",
-        HTTP_HX_TARGET=f"consent-{app.pk}",
+        HTTP_HX_TARGET=f"connection-{app.pk}",
     )
     html = asked.content.decode()
     assert asked["HX-Retarget"] == "body" and asked["HX-Reswap"] == "beforeend"

@@ -136,8 +136,10 @@ class PortalOAuth2Validator(OAuth2Validator):
             )
         return valid
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        result = super().save_bearer_token(token, request, *args, **kwargs)
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # The hook DOT's save_bearer_token runs in its transaction: the tokens and the record of the code
+        # they came from commit together, in one transaction.
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
         # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
             protocol_events.authorization_code_exchanged(

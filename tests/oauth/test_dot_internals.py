@@ -102,3 +102,24 @@ def test_the_metadata_view_builds_endpoint_urls():
         "view_name",
         "required",
     ]
+
+
+def test_the_validator_creates_each_token_in_its_own_hook():
+    # portal.clients.validators keeps the tokens these return on the request, so recording an exchanged
+    # authorization code needs no query to find them again; both must run inside save_bearer_token.
+    assert _parameters(OAuth2Validator._create_access_token) == [
+        "self",
+        "expires",
+        "request",
+        "token",
+        "source_refresh_token",
+    ]
+    assert _parameters(OAuth2Validator._create_refresh_token) == [
+        "self",
+        "request",
+        "refresh_token_code",
+        "access_token",
+        "previous_refresh_token",
+    ]
+    source = inspect.getsource(OAuth2Validator._save_bearer_token)
+    assert "self._create_access_token(" in source and "self._create_refresh_token(" in source

@@ -40,7 +40,7 @@ from django.utils import timezone  # noqa: E402
 from oauth2_provider.models import get_access_token_model  # noqa: E402
 
 from portal.clients.services import application_create  # noqa: E402
-from portal.terms.selectors import terms_current  # noqa: E402
+from portal.terms.selectors import terms_version_current  # noqa: E402
 from portal.terms.services import terms_accept  # noqa: E402
 
 TOKENS = int(os.environ.get("BENCH_TOKENS", "100000"))
@@ -55,7 +55,7 @@ def build() -> tuple[object, object]:
     users = get_user_model().objects
     developer = users.create_user("bench-dev", password="x")
     people = users.bulk_create([get_user_model()(username=f"user{n}") for n in range(1000)])
-    terms_accept(user=developer, version=terms_current(), request=None)
+    terms_accept(user=developer, version=terms_version_current(), request=None)
     app, _secret = application_create(
         owner=developer,
         name="Busy App",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers
@@ -40,16 +42,12 @@ def _check_database() -> None:
 
 
 def _check_cache() -> None:
-    from django.core.cache import cache
-
     cache.set(_PROBE_KEY, "1", timeout=10)
     if cache.get(_PROBE_KEY) != "1":
         raise RuntimeError("cache did not return what was written")
 
 
 def _check_storage() -> None:
-    from django.core.files.storage import default_storage
-
     # Listing the top level (one short page: it holds the "logos/" prefix) proves the bucket exists and
     # answers our credentials; exists() would not, as S3 answers 404 alike for a missing bucket and key.
     default_storage.listdir("")

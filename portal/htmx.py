@@ -10,11 +10,21 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    """Every request, once django-htmx's HtmxMiddleware (in MIDDLEWARE) has given it `htmx`; for views
+    that read `request.htmx` (django-htmx's documented way to type it)."""
+
+    htmx: HtmxDetails
 
 
 def wants_fragment(request: HttpRequest) -> bool:
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.history_restore_request
 
 
 def render_partial_or_page(

@@ -27,10 +27,6 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -62,7 +62,8 @@ def _decode(queryset: QuerySet, fields: tuple[str, ...], raw: str | None) -> lis
 
 def _beyond(fields: tuple[str, ...], values: list, lookup: str) -> Q:
     """Rows strictly past `values` in the (a, b, ...) order: a < x, or a = x and b < y, and so on."""
-    condition, equal = Q(), {}
+    condition = Q()
+    equal: dict[str, object] = {}
     for name, value in zip(fields, values, strict=True):
         condition |= Q(**equal, **{f"{name}__{lookup}": value})
         equal[name] = value
@@ -95,9 +96,9 @@ def keyset_page(
         query.pop(name, None)
     cursor = QueryDict(mutable=True)
     if older is not None:
-        cursor["older"] = params["older"]
+        cursor["older"] = params.get("older", "")
     elif newer is not None:
-        cursor["newer"] = params["newer"]
+        cursor["newer"] = params.get("newer", "")
     elif params.get("oldest"):
         cursor["oldest"] = "1"
     return KeysetPage(

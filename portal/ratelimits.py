@@ -21,16 +21,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
+from allauth.core.internal.httpkit import get_client_ip
+from allauth.core.internal.ratelimit import respond_429
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from redis.exceptions import RedisError
+
+from portal.envconfig import Rate
 
 logger = logging.getLogger(__name__)
 
@@ -40,31 +45,6 @@ CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
 # How long a refused request is asked to wait while the cache is unreachable.
 CACHE_DOWN_RETRY_AFTER = 30
 DATABASE_DOWN_RETRY_AFTER = 5
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_RATE = re.compile(r"^(?P<amount>\d+)/(?P<count>\d*)(?P<unit>[smhd])$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    amount: int
-    period: int  # seconds
-
-    def __str__(self) -> str:
-        return f"{self.amount}/{self.period}s"
-
-
-def parse_rate(name: str, text: str) -> Rate | None:
-    """``"120/m"``, ``"10/h"``, ``"5/300s"``, ``"30/5m"``; ``"off"`` disables the limit."""
-    text = text.strip().lower()
-    if text == "off":
-        return None
-    match = _RATE.match(text)
-    if not match or int(match["amount"]) < 1 or match["count"] == "0":
-        raise ImproperlyConfigured(
-            f"{name}={text!r} is not a rate: write amount/period, e.g. 120/m, 10/h, 5/300s, or off."
-        )
-    return Rate(int(match["amount"]), int(match["count"] or 1) * _UNITS[match["unit"]])
 
 
 @dataclass(frozen=True)
@@ -90,8 +70,6 @@ def limit_named(action: str) -> Limit:
 
 def hit(action: str, *, key: str) -> Decision:
     """Count one request against limit ``action`` for ``key``; say whether it may proceed."""
-    from django.core.cache import cache
-
     limit = limit_named(action)
     if limit.rate is None:
         return Decision(allowed=True)
@@ -126,8 +104,6 @@ def hit(action: str, *, key: str) -> Decision:
 def client_ip(request: HttpRequest) -> str:
     """The client's address as allauth sees it (ALLAUTH_TRUSTED_PROXY_COUNT), so sign-in and token
     limits agree on who is asking."""
-    from allauth.core.internal.httpkit import get_client_ip
-
     return get_client_ip(request) or "unknown"
 
 
@@ -140,8 +116,6 @@ def refused_html(request: HttpRequest, decision: Decision) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     else:
-        from allauth.core.internal.ratelimit import respond_429
-
         response = respond_429(request)
     response["Retry-After"] = str(decision.retry_after)
     return response
@@ -198,8 +172,6 @@ class OutageMiddleware:
 def outage_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
     """The 503 for an exception that means a shared dependency is down, or None for any other exception.
     Also used by portal.api.middleware, whose fast path calls views outside the middleware chain."""
-    from django.db import InterfaceError, OperationalError
-
     if isinstance(exception, CACHE_ERRORS):
         logger.warning("cache unreachable during %s %s: answering 503", request.method, request.path)
         return refused_html(request, Decision(False, CACHE_DOWN_RETRY_AFTER, cache_down=True))

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from portal.clients.hmac_keys import parse_hmac_keys
 from portal.device.codes import user_code_generate
 from portal.devkeys import development_oidc_key, development_secret_key
-from portal.envconfig import env_bool, env_int, env_list, env_str
+from portal.envconfig import env_bool, env_int, env_list, env_str, parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -256,8 +256,6 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
 
 
 def _portal_rate(name: str, default: str, fail: str) -> dict:
-    from portal.ratelimits import parse_rate
-
     return {"rate": parse_rate(name, env_str(name) or default), "fail": fail}
 
 
@@ -320,7 +318,7 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "clients.Application"
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "portal.clients.validators.PortalOAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "portal.clients.backends.PortalOAuthLibCore",
-    "APPLICATION_ADMIN_CLASS": "portal.clients.admin.ApplicationAdmin",
+    "APPLICATION_ADMIN_CLASS": "portal.review.admin.ApplicationAdmin",
     "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "openid": "Sign you in with your account (OpenID Connect)",

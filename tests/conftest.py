@@ -9,9 +9,8 @@ from django.contrib.auth import get_user_model
 
 from portal.clients import grants
 from portal.clients.services import application_create
-
-PASSWORD = "correct-horse-battery-staple"
-LOOPBACK_CALLBACK = "http://127.0.0.1:8765/callback"
+from portal.terms.services import terms_accept
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -88,9 +87,11 @@ def current_terms(db):
     """The developer terms a developer must accept. Migration terms/0002 publishes version 1, but tests
     with transaction=True empty the database afterwards, so later tests cannot rely on that row."""
     from portal.terms.models import TermsVersion
-    from portal.terms.selectors import terms_current
+    from portal.terms.selectors import terms_version_current
 
-    return terms_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
+    return terms_version_current() or TermsVersion.objects.create(
+        version="1", body="Be nice to people's data."
+    )
 
 
 @pytest.fixture
@@ -110,3 +111,17 @@ def make_app(db):
         return application_create(owner=owner, **options)
 
     return make
+
+
+@pytest.fixture
+def developer(client, alice, current_terms):
+    """alice, signed in, with the current developer terms accepted."""
+    terms_accept(user=alice, version=current_terms, request=None)
+    client.force_login(alice)
+    return alice
+
+
+@pytest.fixture
+def staff_client(client, sam):
+    client.force_login(sam)
+    return client

@@ -5,13 +5,13 @@ Missing or bad token: 401 with a WWW-Authenticate challenge; valid token without
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 
-from portal.api.bearer import bearer_token_with_scope, json_response
+from portal.api.bearer import BearerRequest, bearer_token_with_scope, json_response
 
 
 @bearer_token_with_scope("read")
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: BearerRequest) -> HttpResponse:
     user = request.user
     return json_response(
         {
@@ -25,6 +25,6 @@ def me(request: HttpRequest) -> HttpResponse:
 
 
 @bearer_token_with_scope("groups")
-def groups(request: HttpRequest) -> HttpResponse:
+def groups(request: BearerRequest) -> HttpResponse:
     names = list(request.user.groups.order_by("name").values_list("name", flat=True))
     return json_response({"groups": names})

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from portal.audit.models import AuditEvent
 
 
-def audit_events(
+def audit_event_list(
     *, application_id: int | None = None, app: str = "", actor: str = "", action: str = ""
 ) -> QuerySet:
     """Newest first. `app` matches the app's name (as it was when the event happened) or its exact client

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from portal.audit.selectors import audit_events
+from portal.access import staff_required
+from portal.audit.forms import AuditFilterForm
+from portal.audit.selectors import audit_event_list
+from portal.forms import valid_filters
 from portal.htmx import render_partial_or_page
 from portal.pagination import keyset_page
-from portal.review.access import staff_required
-from portal.review.forms import AuditFilterForm, valid_filters
 
 PAGE_SIZE = 50
 
@@ -20,7 +21,7 @@ PAGE_SIZE = 50
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = valid_filters(form)
-    events = audit_events(
+    events = audit_event_list(
         application_id=filters.get("application"),
         app=filters.get("app", ""),
         actor=filters.get("actor", ""),

@@ -20,7 +20,6 @@ MAX_BYTES = 1024 * 1024
 MAX_SIDE = 4096
 SIZE = 256
 ALLOWED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-UPLOAD_TO = "logos/"
 
 
 def _refuse(message: str, code: str) -> ValidationError:
@@ -36,9 +35,10 @@ def _metadata_too_large() -> ValidationError:
 
 def normalize_logo(upload: UploadedFile) -> ContentFile:
     """Return the normalised PNG for `upload`, or raise ValidationError with a message a person can act on."""
-    if upload.size > MAX_BYTES:
+    size = upload.size or 0
+    if size > MAX_BYTES:
         raise _refuse(
-            f"The logo is {upload.size / 1024 / 1024:.1f} MiB; the limit is 1 MiB. Upload a smaller image.",
+            f"The logo is {size / 1024 / 1024:.1f} MiB; the limit is 1 MiB. Upload a smaller image.",
             "too_large",
         )
     data = upload.read(MAX_BYTES + 1)

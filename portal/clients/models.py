@@ -42,14 +42,27 @@ class ReviewStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
+# Limits the forms read from the model fields rather than repeat: free text a person writes (a description,
+# a reason given to a developer) and the links an app shows.
+TEXT_MAX_LENGTH = 2000
+URL_MAX_LENGTH = 500
+
+
 class Application(AbstractApplication):
     ReviewStatus = ReviewStatus
+    # Declared by DOT's AbstractApplication, which ships no type information; typed here for mypy (an
+    # annotation without a value adds nothing to the model).
+    authorization_grant_type: str
 
-    description = models.TextField(blank=True, max_length=2000, verbose_name=_("description"))
+    description = models.TextField(blank=True, max_length=TEXT_MAX_LENGTH, verbose_name=_("description"))
     logo = models.ImageField(upload_to="logos/", blank=True, verbose_name=_("logo"))
-    homepage_url = models.URLField(blank=True, max_length=500, verbose_name=_("homepage URL"))
-    privacy_policy_url = models.URLField(blank=True, max_length=500, verbose_name=_("privacy policy URL"))
-    terms_of_service_url = models.URLField(blank=True, max_length=500, verbose_name=_("terms of service URL"))
+    homepage_url = models.URLField(blank=True, max_length=URL_MAX_LENGTH, verbose_name=_("homepage URL"))
+    privacy_policy_url = models.URLField(
+        blank=True, max_length=URL_MAX_LENGTH, verbose_name=_("privacy policy URL")
+    )
+    terms_of_service_url = models.URLField(
+        blank=True, max_length=URL_MAX_LENGTH, verbose_name=_("terms of service URL")
+    )
     # Every grant the app may use. DOT's single `authorization_grant_type` stays filled (with the app's
     # main grant) because DOT's own code and admin read it; `allows_grant_type` reads both.
     grant_types = models.JSONField(
@@ -86,7 +99,9 @@ class Application(AbstractApplication):
         related_name="+",
         verbose_name=_("reviewed by"),
     )
-    review_reason = models.TextField(blank=True, max_length=2000, verbose_name=_("reason given by staff"))
+    review_reason = models.TextField(
+        blank=True, max_length=TEXT_MAX_LENGTH, verbose_name=_("reason given by staff")
+    )
     # A material change (redirect URIs, grant types, client type) to an approved app waits here for staff,
     # as {"field": new value}; until staff approve it the app keeps serving with its current settings, so a
     # developer cannot widen what an approved or trusted app may do without staff seeing it.
@@ -245,6 +260,14 @@ class ClientSecret(models.Model):
     An app has one current secret (its hash is also in DOT's `Application.client_secret`) and, for a grace
     period after a rotation, the previous one, so production clients can switch without downtime.
     """
+
+    class GracePeriod(models.IntegerChoices):
+        """How long the previous secret keeps working after a rotation, in seconds."""
+
+        NONE = 0, "No grace period: the current secret stops working now"
+        HOUR = 3600, "1 hour"
+        DAY = 86400, "24 hours"
+        WEEK = 604800, "7 days"
 
     application = models.ForeignKey(
         settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="secrets"

@@ -21,7 +21,7 @@ class ChangeRow:
 _URI_LISTS = ("redirect_uris", "post_logout_redirect_uris", "allowed_origins")
 
 
-def _shown(application, name: str, value) -> list[str]:
+def _shown(name: str, value) -> list[str]:
     if name in _URI_LISTS:
         return str(value or "").split()
     if name == "grant_types":
@@ -49,7 +49,5 @@ def proposed_change_rows(*, application) -> list[ChangeRow]:
         before = (
             application.registered_grant_types() if name == "grant_types" else getattr(application, name, "")
         )
-        rows.append(
-            ChangeRow(name, label, _shown(application, name, before), _shown(application, name, after))
-        )
+        rows.append(ChangeRow(name, label, _shown(name, before), _shown(name, after)))
     return rows

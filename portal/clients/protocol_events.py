@@ -27,7 +27,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients.models import ExchangedAuthorizationCode
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 
 FAILURE_WINDOW_SECONDS = 3600
 # How long a replayed code is still recognised. Codes live a minute; a thief may try later.
@@ -52,7 +52,7 @@ def client_auth_failure_record(*, client_id: str | None, endpoint: str, request:
         cache.set(key, 1, timeout=FAILURE_WINDOW_SECONDS * 2)
         count = 1
     if math.log10(count).is_integer():
-        application = application_by_client_id(client_id)
+        application = application_find_by_client_id(client_id=client_id)
         changes = {"endpoint": endpoint, "failures_this_hour": count}
         if application is None:
             # Unknown or malformed: keep what was sent, printable and short, for the investigation.

@@ -1,18 +1,23 @@
-"""Reads of OAuth clients. The developer-facing ones take the owner first and filter by it, so a view
-cannot forget the ownership check: another developer's app is simply not found (404)."""
+"""Reads of OAuth clients.
+
+One style for every selectors.py: keyword-only `<entity>_<action>` functions. `_list_*` returns a queryset
+scoped to its owner, `_get_*` one object of such a queryset or Http404 (get_object_or_404; views never
+catch DoesNotExist), `_find_*` one object or None for values that arrive from the network. The
+developer-facing ones take the owner and filter by it, so a view cannot forget the ownership check:
+another developer's app is simply not found (404)."""
 
 from __future__ import annotations
 
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model, get_device_grant_model
 
 from portal.clients.models import ClientSecret
 
 
-def application_by_client_id(client_id: str | None):
+def application_find_by_client_id(*, client_id: str | None):
     """The app with this client id, whatever its review status, or None.
 
     A client id arrives from the network: PostgreSQL refuses a NUL byte in text, and no client id has one.
@@ -22,7 +27,7 @@ def application_by_client_id(client_id: str | None):
     return get_application_model().objects.filter(client_id=client_id).first()
 
 
-def applications_of(owner) -> QuerySet:
+def application_list_for_owner(*, owner) -> QuerySet:
     """The owner's apps with their count of active access tokens and the time of the newest one."""
     tokens = get_access_token_model().objects.filter(application=OuterRef("pk"))
     active = tokens.filter(expires__gt=timezone.now()).order_by().values("application")
@@ -42,14 +47,11 @@ def applications_of(owner) -> QuerySet:
     )
 
 
-def application_of(owner, pk: int):
-    try:
-        return get_application_model().objects.get(pk=pk, user=owner)
-    except get_application_model().DoesNotExist:
-        raise Http404("No such application.") from None
+def application_get_for_owner(*, owner, pk: int):
+    return get_object_or_404(get_application_model().objects.filter(user=owner), pk=pk)
 
 
-def secrets_of(application) -> QuerySet:
+def client_secret_list(*, application) -> QuerySet:
     """Live secrets, current first; a previous secret whose grace period ended is no longer listed."""
     return (
         ClientSecret.objects.filter(application=application)
@@ -58,14 +60,11 @@ def secrets_of(application) -> QuerySet:
     )
 
 
-def secret_of(application, pk: int) -> ClientSecret:
-    try:
-        return secrets_of(application).get(pk=pk)
-    except ClientSecret.DoesNotExist:
-        raise Http404("No such secret.") from None
+def client_secret_get(*, application, pk: int) -> ClientSecret:
+    return get_object_or_404(client_secret_list(application=application), pk=pk)
 
 
-def active_tokens_of(application) -> QuerySet:
+def access_token_list_active(*, application) -> QuerySet:
     """Access tokens of an app that are neither expired nor revoked (revoked ones are deleted), newest first.
 
     Paginated by the caller; ordered on the primary key so a page is an index range scan even at 100,000+.
@@ -79,8 +78,21 @@ def active_tokens_of(application) -> QuerySet:
     )
 
 
-def active_token_of(application, pk: int):
-    try:
-        return active_tokens_of(application).get(pk=pk)
-    except get_access_token_model().DoesNotExist:
-        raise Http404("No such token.") from None
+def access_token_get_active(*, application, pk: int):
+    return get_object_or_404(access_token_list_active(application=application), pk=pk)
+
+
+# DOT's columns are 100 characters; anything longer (or with a NUL byte, which PostgreSQL refuses in
+# text) cannot match, so it is not looked up.
+_MAX = 100
+
+
+def device_code_plausible(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= _MAX and "\x00" not in value
+
+
+def device_grant_find_for_client(*, client_id: str, device_code: str):
+    """The grant behind a device code, only for the client it was issued to (else None)."""
+    if not (device_code_plausible(client_id) and device_code_plausible(device_code)):
+        return None
+    return get_device_grant_model().objects.filter(client_id=client_id, device_code=device_code).first()

@@ -71,14 +71,14 @@ def _delete_file_after_commit(storage, name: str | None) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
-def replace_logo_after_commit(application, name: str) -> None:
+def application_logo_replace_after_commit(*, application, name: str) -> None:
     """Make an already stored file (a proposed logo staff approved) the live logo; the old file goes."""
     old_name = application.logo.name or None
     application.logo.name = name
     _delete_file_after_commit(application.logo.storage, old_name)
 
 
-def proposed_logo_discard(application) -> None:
+def application_proposed_logo_discard(*, application) -> None:
     """Delete the file of a proposed logo that will never go live (rejected, superseded, app deleted)."""
     _delete_file_after_commit(application.logo.storage, application.proposed_changes.get("logo"))
 
@@ -178,7 +178,7 @@ def application_update(
         # What the developer submits is the whole of what they want (the form shows the pending
         # proposal); values equal to the live ones are not a change. An empty one withdraws it.
         if previous.get("logo") and previous["logo"] != reviewed.get("logo"):
-            proposed_logo_discard(application)
+            application_proposed_logo_discard(application=application)
         application.proposed_changes = reviewed
         application.submitted_at = timezone.now() if reviewed else application.submitted_at
         if application.is_approved:
@@ -234,7 +234,7 @@ def application_delete(*, application, actor, request: HttpRequest | None) -> No
         request=request,
     )
     _delete_file_after_commit(application.logo.storage, application.logo.name or None)
-    proposed_logo_discard(application)
+    application_proposed_logo_discard(application=application)
     application.delete()
 
 
@@ -301,7 +301,7 @@ def access_token_revoke(*, token, actor, request: HttpRequest | None) -> None:
     token.delete()
 
 
-def revoke_everything_of(app, *, user=None) -> dict[str, int]:
+def application_revoke_everything(*, application, user=None) -> dict[str, int]:
     """Delete every token, code and device grant the app holds (only those for `user`, when given) and
     return how many of each there were.
 
@@ -309,7 +309,7 @@ def revoke_everything_of(app, *, user=None) -> dict[str, int]:
     records its own event. Deleting rather than marking revoked is what DOT's own revocation does for
     access tokens, and leaves nothing that could be presented: with a refresh token's whole family gone
     there is nothing left to detect reuse against."""
-    mine = {"application": app} if user is None else {"application": app, "user": user}
+    mine = {"application": application} if user is None else {"application": application, "user": user}
     counts = {}
     # Access tokens first: an ID token cascades to its access token, and a refresh token only points at
     # (SET_NULL) its access token, so this order counts each row once.
@@ -323,7 +323,7 @@ def revoke_everything_of(app, *, user=None) -> dict[str, int]:
         counts[label] = per_model.get(model._meta.label, 0)
     # Device grants name their client by client_id, not by a foreign key.
     device_model = get_device_grant_model()
-    device_grants = device_model.objects.filter(client_id=app.client_id)
+    device_grants = device_model.objects.filter(client_id=application.client_id)
     if user is not None:
         device_grants = device_grants.filter(user=user)
     _deleted, per_model = device_grants.delete()
@@ -334,7 +334,7 @@ def revoke_everything_of(app, *, user=None) -> dict[str, int]:
 @transaction.atomic
 def application_revoke_all_tokens(*, application, actor, request: HttpRequest | None) -> int:
     """Revoke every token and pending code of an app at once. Returns how many access tokens there were."""
-    revoked = revoke_everything_of(application)
+    revoked = application_revoke_everything(application=application)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TOKENS_REVOKED_ALL,

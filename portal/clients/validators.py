@@ -18,16 +18,15 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
 from portal.clients import protocol_events, scope_rules, secrets
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id, device_grant_find_for_client
 from portal.clients.status_messages import UNUSABLE_REASONS
-from portal.device.selectors import device_grant_for_client
 
 
 class PortalOAuth2Validator(OAuth2Validator):
     def _load_application(self, client_id, request):
         client = super()._load_application(client_id, request)
         if client is None:
-            stored = application_by_client_id(client_id)
+            stored = application_find_by_client_id(client_id=client_id)
             status = stored.review_status if stored else None
             if status in UNUSABLE_REASONS:
                 # FatalClientError: oauthlib answers 401 invalid_client on the token endpoint, and DOT shows
@@ -50,7 +49,7 @@ class PortalOAuth2Validator(OAuth2Validator):
         conditional delete, so of two polls racing for it only one gets a token; the token carries
         exactly the scopes the person approved (oauthlib would otherwise fall back to the defaults).
         """
-        grant = device_grant_for_client(client_id=client_id, device_code=code)
+        grant = device_grant_find_for_client(client_id=client_id, device_code=code)
         if grant is None:
             return None
         if grant.is_expired():

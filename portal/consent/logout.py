@@ -26,7 +26,7 @@ from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.views.oidc import RPInitiatedLogoutView
 from oauthlib.common import add_params_to_uri
 
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 from portal.consent.services import session_logout
 
 
@@ -35,7 +35,7 @@ class LogoutView(RPInitiatedLogoutView):
 
     def get_request_application(self, id_token, client_id):
         if client_id:
-            application = application_by_client_id(client_id)
+            application = application_find_by_client_id(client_id=client_id)
             if application is None:
                 # DOT's .get() turned an unknown client_id into a 500.
                 raise InvalidOIDCClientError()

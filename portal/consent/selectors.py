@@ -22,7 +22,7 @@ from portal.consent import scopes as consent_scopes
 from portal.consent.models import Consent
 
 
-def consent_for(*, user, application) -> Consent | None:
+def consent_find(*, user, application) -> Consent | None:
     return Consent.objects.filter(user=user, application=application).first()
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
-from portal.clients.services import revoke_everything_of
+from portal.clients.services import application_revoke_everything
 from portal.consent.models import Consent
 
 
@@ -55,7 +55,7 @@ def connection_revoke(*, user, application, request: HttpRequest | None) -> dict
     Works the same for an app that never had a consent record (tokens adopted from a stock DOT install).
     """
     consent = Consent.objects.select_for_update().filter(user=user, application=application).first()
-    removed = revoke_everything_of(application, user=user)
+    removed = application_revoke_everything(application=application, user=user)
     audit_record(
         actor=user,
         action=AuditEvent.Action.CONSENT_REVOKED,

@@ -38,14 +38,15 @@ from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from portal import confirm
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 from portal.clients.status_messages import UNUSABLE_TITLES
 from portal.consent import flows
 from portal.consent import scopes as consent_scopes
 from portal.consent.forms import ConsentForm
-from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_for
+from portal.consent.selectors import connection_get_for_user, connection_list_for_user, consent_find
 from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
+from portal.htmx import HtmxHttpRequest
 
 # What a person is told when the request cannot go on. The OAuth error code is shown too, smaller, for the
 # app's developer; the person needs to know what happened and that nothing was shared.
@@ -95,7 +96,8 @@ def _authenticated_at(request: HttpRequest) -> float | None:
     times = [record["at"] for record in get_authentication_records(request, request.user) if "at" in record]
     if times:
         return max(times)
-    last_login = request.user.last_login
+    user = request.user
+    last_login = user.last_login if user.is_authenticated else None
     return last_login.timestamp() if last_login else None
 
 
@@ -144,7 +146,7 @@ class AuthorizationView(DOTAuthorizationView):
         try:
             flows.parse_max_age(self.request.GET.get("max_age"))
         except flows.InvalidMaxAge as error:
-            application = application_by_client_id(credentials["client_id"])
+            application = application_find_by_client_id(client_id=credentials["client_id"])
             invalid = oauth_errors.InvalidRequestError(description=str(error), state=credentials.get("state"))
             return self._error(invalid, credentials, application)
         return redirect_to_login(
@@ -236,11 +238,11 @@ class AuthorizationView(DOTAuthorizationView):
             case flows.Outcome.CONSENT_REQUIRED:
                 return self._error(oauth_errors.ConsentRequired(state=state), credentials, application)
             case flows.Outcome.INVALID_REQUEST:
-                error = oauth_errors.InvalidRequestError(description=decision.description, state=state)
-                return self._error(error, credentials, application)
+                invalid = oauth_errors.InvalidRequestError(description=decision.description, state=state)
+                return self._error(invalid, credentials, application)
 
     def _previous_scopes(self, application) -> list[str]:
-        consent = consent_for(user=self.request.user, application=application)
+        consent = consent_find(user=self.request.user, application=application)
         return consent.scopes if consent else []
 
     def _issue(self, application, scopes: list[str], credentials: dict, *, remember: list[str] | None):
@@ -298,11 +300,11 @@ class AuthorizationView(DOTAuthorizationView):
     # --- POST: the person decided ----------------------------------------------------------------
 
     def form_valid(self, form):
-        application = application_by_client_id(form.cleaned_data["client_id"])
+        application = application_find_by_client_id(client_id=form.cleaned_data["client_id"])
         if application is None:
             # Only a tampered form gets here: DOT would fail with a 500 on it.
             return self._bad_form()
-        consent = consent_for(user=self.request.user, application=application)
+        consent = consent_find(user=self.request.user, application=application)
         previous = consent.scopes if consent else []
         requested = consent_scopes.ordered(form.cleaned_data["scope"].split())
         granted, remembered = consent_scopes.decide(
@@ -349,7 +351,9 @@ class AuthorizationView(DOTAuthorizationView):
         # after it matched the redirect URI against the client's registration, so the registered client
         # decides the allowed schemes, as on success.
         if application is None:
-            application = application_by_client_id(getattr(error.oauthlib_error, "client_id", None))
+            application = application_find_by_client_id(
+                client_id=getattr(error.oauthlib_error, "client_id", None)
+            )
         return super().error_response(
             error, application, problem=_problem(error.oauthlib_error, application), **kwargs
         )
@@ -376,7 +380,7 @@ def connected_apps(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def connected_app_revoke(request: HttpRequest, application_id: int) -> HttpResponse:
+def connected_app_revoke(request: HtmxHttpRequest, application_id: int) -> HttpResponse:
     application = connection_get_for_user(user=request.user, application_id=application_id)
     name = application.name
     if confirm.confirmation_needed(request):

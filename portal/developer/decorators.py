@@ -4,20 +4,21 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.terms.selectors import terms_to_accept
+from portal.htmx import HtmxHttpRequest
+from portal.terms.selectors import terms_version_to_accept
 
 
 def terms_accepted(view):
     """Creating or changing apps needs the current developer terms accepted; existing apps keep working."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        version = terms_to_accept(request.user)
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        version = terms_version_to_accept(user=request.user)
         if version is None:
             return view(request, *args, **kwargs)
         messages.info(request, f"Please accept the developer terms (version {version.version}) to continue.")

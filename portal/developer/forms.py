@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -10,6 +11,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
 from portal.clients.logos import normalize_logo
+from portal.clients.models import URL_MAX_LENGTH, ClientSecret
 from portal.clients.services import EDITABLE_FIELDS
 
 GRANT_HELP = {
@@ -36,7 +38,7 @@ class UriListField(forms.CharField):
 
 def _url_field(label: str) -> forms.URLField:
     # A scheme-less entry becomes https://, not http:// (Django 6's default, chosen now).
-    return forms.URLField(required=False, max_length=500, label=label, assume_scheme="https")
+    return forms.URLField(required=False, max_length=URL_MAX_LENGTH, label=label, assume_scheme="https")
 
 
 class ApplicationForm(forms.ModelForm):
@@ -89,9 +91,9 @@ class ApplicationForm(forms.ModelForm):
         allowed = set(self.instance.staff_allowed_grants or [])
         # Deprecated grants are offered only where staff allowed them; the page says why the rest are off.
         self.deprecated_unavailable = sorted(grants.DEPRECATED - allowed)
-        self.fields["grant_types"].choices = [
+        cast(forms.MultipleChoiceField, self.fields["grant_types"]).choices = [
             (value, label)
-            for value, label in self.fields["grant_types"].choices
+            for value, label in get_application_model().GRANT_TYPES
             if value in grants.SELF_SERVICE or value in allowed
         ]
         self.normalized_logo = None
@@ -109,7 +111,7 @@ class ApplicationForm(forms.ModelForm):
         return [(option, GRANT_HELP[option.data["value"]]) for option in self["grant_types"]]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or self.cleaned_data
         chosen = cleaned.get("grant_types")
         if chosen:
             # The model's checks read DOT's single grant field, which ModelForm does not fill: the model's
@@ -129,16 +131,10 @@ class ApplicationForm(forms.ModelForm):
 
 
 class RotateSecretForm(forms.Form):
-    GRACE_CHOICES = [
-        ("0", "No grace period: the current secret stops working now"),
-        ("3600", "1 hour"),
-        ("86400", "24 hours"),
-        ("604800", "7 days"),
-    ]
     grace = forms.TypedChoiceField(
-        choices=GRACE_CHOICES,
+        choices=ClientSecret.GracePeriod.choices,
         coerce=int,
-        initial="86400",
+        initial=ClientSecret.GracePeriod.DAY,
         label="Keep the current secret working for",
     )
 

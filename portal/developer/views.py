@@ -27,9 +27,9 @@ from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
-from portal.htmx import render_partial_or_page, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
 from portal.pagination import keyset_page
-from portal.terms.selectors import terms_current, terms_to_accept
+from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
 TOKENS_PER_PAGE = 25
@@ -42,12 +42,12 @@ def _secret_shown_once(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _detail_context(request: HttpRequest, app, **extra) -> dict:
+def _detail_context(app, **extra) -> dict:
     return {
         "app": app,
-        "secrets": selectors.secrets_of(app),
+        "secrets": selectors.client_secret_list(application=app),
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
-        "active_token_count": selectors.active_tokens_of(app).count(),
+        "active_token_count": selectors.access_token_list_active(application=app).count(),
         "change_rows": proposed_change_rows(application=app),
         **extra,
     }
@@ -59,14 +59,17 @@ def application_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "developer/application_list.html",
-        {"apps": selectors.applications_of(request.user), "terms_pending": terms_to_accept(request.user)},
+        {
+            "apps": selectors.application_list_for_owner(owner=request.user),
+            "terms_pending": terms_version_to_accept(user=request.user),
+        },
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def terms(request: HttpRequest) -> HttpResponse:
-    version = terms_current()
+    version = terms_version_current()
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         next_url = reverse("developer:application_list")
@@ -80,7 +83,7 @@ def terms(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "developer/terms_accept.html",
-        {"version": version, "pending": terms_to_accept(request.user), "next": next_url},
+        {"version": version, "pending": terms_version_to_accept(user=request.user), "next": next_url},
     )
 
 
@@ -119,10 +122,10 @@ def application_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
-        request, app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
+        app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
     )
     response = render(request, "developer/application_detail.html", context)
     if secret is None:
@@ -134,7 +137,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @terms_accepted
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
@@ -160,7 +163,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST or None, expected=app.name)
     if request.method == "POST" and form.is_valid():
         name = app.name
@@ -174,11 +177,11 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @ratelimits.per_user("secret_rotate")
 @terms_accepted
-def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
-        context = _detail_context(request, app, rotate_form=form)
+        context = _detail_context(app, rotate_form=form)
         return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
     if not form.cleaned_data["grace"] and confirm.confirmation_needed(request):
         return confirm.ask(
@@ -195,15 +198,15 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return reveal.redirect_revealing(request, app, secret)
     # htmx swaps the fragment in place; a reload of the page does not repeat this POST.
-    context = _detail_context(request, app, revealed_secret=secret)
+    context = _detail_context(app, revealed_secret=secret)
     return _secret_shown_once(render(request, "developer/application_detail.html#secrets", context))
 
 
 @login_required
 @require_POST
 def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
-    secret = selectors.secret_of(app, secret_pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    secret = selectors.client_secret_get(application=app, pk=secret_pk)
     if secret.is_current:
         notice = "The current secret cannot be revoked; rotate it instead."
     elif confirm.confirmation_needed(request):
@@ -220,7 +223,7 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
         notice = f"The previous secret …{secret.last_four} no longer works."
     if wants_fragment(request):
         # Said here, in the part of the page that changed, not on whatever page is loaded next.
-        context = _detail_context(request, app, notice=notice)
+        context = _detail_context(app, notice=notice)
         return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
     messages.success(request, notice)
     return redirect("developer:application_detail", pk=app.pk)
@@ -228,11 +231,16 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
 
 def _token_page(app, params: QueryDict):
     # Keyset pages: the oldest of 100,000 tokens costs what the newest does (portal/pagination.py).
-    page = keyset_page(selectors.active_tokens_of(app), params, per_page=TOKENS_PER_PAGE, fields=("id",))
+    page = keyset_page(
+        selectors.access_token_list_active(application=app), params, per_page=TOKENS_PER_PAGE, fields=("id",)
+    )
     if not page.object_list and page.cursor:
         # A page emptied by revoking its last token: show the newest page rather than an empty one.
         page = keyset_page(
-            selectors.active_tokens_of(app), QueryDict(), per_page=TOKENS_PER_PAGE, fields=("id",)
+            selectors.access_token_list_active(application=app),
+            QueryDict(),
+            per_page=TOKENS_PER_PAGE,
+            fields=("id",),
         )
     return page
 
@@ -245,11 +253,11 @@ def _token_list_url(app, page) -> str:
 @login_required
 @require_GET
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     context = {
         "app": app,
         "page": _token_page(app, request.GET),
-        "token_count": selectors.active_tokens_of(app).count(),
+        "token_count": selectors.access_token_list_active(application=app).count(),
         "confirm_form": ConfirmNameForm(expected=app.name),
     }
     return render_partial_or_page(request, "developer/token_list.html", "tokens", context)
@@ -258,8 +266,8 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
-    token = selectors.active_token_of(app, token_pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    token = selectors.access_token_get_active(application=app, pk=token_pk)
     who = token.user.get_username() if token.user else "the app itself"
     if confirm.confirmation_needed(request):
         return confirm.ask(
@@ -279,7 +287,7 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
         context = {
             "app": app,
             "page": page,
-            "token_count": selectors.active_tokens_of(app).count(),
+            "token_count": selectors.access_token_list_active(application=app).count(),
             "confirm_form": ConfirmNameForm(expected=app.name),
             "notice": notice,
         }
@@ -293,7 +301,7 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_of(request.user, pk)
+    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
@@ -303,7 +311,7 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "app": app,
         "page": _token_page(app, request.GET),
-        "token_count": selectors.active_tokens_of(app).count(),
+        "token_count": selectors.access_token_list_active(application=app).count(),
         "confirm_form": form,
     }
     return render(request, "developer/token_list.html", context)

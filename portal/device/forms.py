@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from oauth2_provider.scopes import get_scopes_backend
 
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 from portal.device import codes
-from portal.device.selectors import device_grant_by_user_code
+from portal.device.selectors import device_grant_find_by_user_code
 
 # What a person is told; the code itself is never the problem they can fix, the device is.
 WRONG_CODE = "That code was not recognised. Check the code your device shows and type it again."
@@ -33,14 +35,14 @@ class UserCodeForm(forms.Form):
 
     def clean_user_code(self) -> str:
         code = codes.user_code_normalize(self.cleaned_data["user_code"])
-        grant = device_grant_by_user_code(user_code=code) if code else None
-        if grant is None:
+        grant = device_grant_find_by_user_code(user_code=code) if code else None
+        if code is None or grant is None:
             raise forms.ValidationError(WRONG_CODE, code="wrong")
         if grant.is_expired():
             raise forms.ValidationError(EXPIRED_CODE, code="expired")
         if grant.status != grant.AUTHORIZATION_PENDING:
             raise forms.ValidationError(USED_CODE, code="used")
-        application = application_by_client_id(grant.client_id)
+        application = application_find_by_client_id(client_id=grant.client_id)
         if application is None or not application.is_approved:
             # Suspended (or deleted) after the device got its code: the token endpoint would refuse it.
             raise forms.ValidationError(
@@ -60,4 +62,6 @@ class DeviceConsentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["granted_scopes"].choices = list(get_scopes_backend().get_all_scopes().items())
+        cast(forms.MultipleChoiceField, self.fields["granted_scopes"]).choices = list(
+            get_scopes_backend().get_all_scopes().items()
+        )

@@ -37,12 +37,12 @@ from oauth2_provider.views import OAuthServerMetadataView
 
 from portal import ratelimits
 from portal.clients import grants
-from portal.clients.selectors import application_by_client_id
+from portal.clients.selectors import application_find_by_client_id
 from portal.consent import scopes as consent_scopes
-from portal.consent.selectors import consent_for
+from portal.consent.selectors import consent_find
 from portal.device import codes
 from portal.device.forms import DeviceConsentForm, UserCodeForm
-from portal.device.selectors import device_grant_pending, device_user_code_in_use
+from portal.device.selectors import device_grant_find_pending, device_user_code_in_use
 from portal.device.services import device_grant_approve, device_grant_create, device_grant_deny
 
 _SESSION_KEY = "device_grant"
@@ -72,7 +72,7 @@ class DeviceAuthorizationView(DOTDeviceAuthorizationView):
             # oauthlib's error (a JSON string), with its headers (WWW-Authenticate on invalid_client).
             return JsonResponse(json.loads(body), status=status, headers=headers)
         # oauthlib requires client_id in the body here (RFC 8628 3.1), even from a client using HTTP Basic.
-        application = application_by_client_id(request.POST.get("client_id"))
+        application = application_find_by_client_id(client_id=request.POST.get("client_id"))
         if application is None:  # oauthlib authenticated this client, so only a race gets here
             return _oauth_error(401, "invalid_client", "No application found for client_id.")
         if not application.allows_grant_type(grants.DEVICE_CODE):
@@ -180,8 +180,8 @@ def device_user_code(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def device_confirm(request: HttpRequest) -> HttpResponse:
-    grant = device_grant_pending(pk=request.session.get(_SESSION_KEY))
-    application = application_by_client_id(grant.client_id) if grant else None
+    grant = device_grant_find_pending(pk=request.session.get(_SESSION_KEY))
+    application = application_find_by_client_id(client_id=grant.client_id) if grant else None
     if grant is None or application is None or not application.is_approved:
         request.session.pop(_SESSION_KEY, None)
         if grant is None:
@@ -213,7 +213,7 @@ def _decide(request: HttpRequest, grant, application, requested: list[str]) -> H
     if not form.is_valid():
         # Only a tampered form gets here: the checkboxes offer known scopes only.
         return HttpResponseBadRequest("The form was incomplete; start again on your device.")
-    consent = consent_for(user=request.user, application=application)
+    consent = consent_find(user=request.user, application=application)
     granted, remembered = consent_scopes.decide(
         requested=requested,
         ticked=form.cleaned_data["granted_scopes"],

@@ -1,14 +1,12 @@
-"""Navigation for the three kinds of people, built from URL names.
-
-An entry whose URL is not installed yet (the developer console, the staff pages and connected apps come
-in their own changes) is left out instead of leading to a 404.
-"""
+"""Navigation for the three kinds of people, built from URL names (a mistyped name fails loudly)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+
+from portal.review.selectors import application_count_waiting_for_review
 
 # (label, URL name, who sees it)
 _ENTRIES = [
@@ -20,7 +18,7 @@ _ENTRIES = [
 
 
 def navigation(request: HttpRequest) -> dict:
-    context = {"site_name": settings.SITE_NAME, "nav_items": []}
+    context: dict[str, object] = {"site_name": settings.SITE_NAME, "nav_items": []}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
@@ -28,10 +26,7 @@ def navigation(request: HttpRequest) -> dict:
     for label, url_name, audience in _ENTRIES:
         if audience == "staff" and not user.is_staff:
             continue
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
+        url = reverse(url_name)
         counted = url_name == "staff:review_queue"
         if counted:
             label = review_nav_label()
@@ -42,7 +37,5 @@ def navigation(request: HttpRequest) -> dict:
 
 def review_nav_label() -> str:
     # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
-    from portal.review.selectors import review_queue_count
-
-    count = review_queue_count()
+    count = application_count_waiting_for_review()
     return f"Staff review ({count})" if count else "Staff review"

@@ -2,7 +2,7 @@
 whether it needs a reason, the fields it sets, what else it does, its audit action, the email the developer
 gets and the notice staff see. Services, views, URLs, admin actions, the review page's forms and which of
 them are offered are all derived from that table (portal/review/services.py, views.py, urls.py, forms.py,
-portal/clients/admin.py).
+portal/review/admin.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ from django.core.exceptions import ValidationError
 
 from portal.audit.models import AuditEvent
 from portal.clients.models import REVIEWED_FIELDS, ReviewStatus
-from portal.clients.services import proposed_logo_discard, replace_logo_after_commit, revoke_everything_of
+from portal.clients.services import (
+    application_logo_replace_after_commit,
+    application_proposed_logo_discard,
+    application_revoke_everything,
+)
 
 # Stands for "the reason staff typed" among the fields a decision sets.
 REASON = object()
@@ -40,7 +44,7 @@ def _apply_proposal(app) -> dict[str, Any]:
     for name, value in proposed.items():
         if name == "logo":
             changes[name] = [app.logo.name or None, value]
-            replace_logo_after_commit(app, value)
+            application_logo_replace_after_commit(application=app, name=value)
             continue
         before = app.registered_grant_types() if name == "grant_types" else getattr(app, name)
         if name == "grant_types":
@@ -56,13 +60,13 @@ def _apply_proposal(app) -> dict[str, Any]:
 
 
 def _discard_proposal(app) -> dict[str, Any]:
-    proposed_logo_discard(app)
+    application_proposed_logo_discard(application=app)
     return {}
 
 
 def _revoke_everything(app) -> dict[str, Any]:
     # Suspension stops the app at once: nothing it holds keeps working.
-    return {"revoked": revoke_everything_of(app)}
+    return {"revoked": application_revoke_everything(application=app)}
 
 
 def _always(app) -> bool:
@@ -155,7 +159,7 @@ def _load(path: Path) -> tuple[Decision, ...]:
     for code, row in table.items():
         sets = {name: REASON if value == "{reason}" else value for name, value in row.pop("sets").items()}
         if "review_status" in sets:
-            sets["review_status"] = ReviewStatus(sets["review_status"])
+            sets["review_status"] = ReviewStatus(str(sets["review_status"]))
         loaded.append(
             Decision(
                 code=code,

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from portal.review.decisions import DECISIONS
-
-logger = logging.getLogger(__name__)
 
 # One email per decision that tells the developer (portal/review/decisions.py).
 KINDS = frozenset(decision.email for decision in DECISIONS if decision.email)
 
 
 def _app_url(application, request: HttpRequest | None) -> str:
-    try:
-        path = reverse("developer:application_detail", kwargs={"pk": application.pk})
-    except NoReverseMatch:
-        return ""
+    path = reverse("developer:application_detail", kwargs={"pk": application.pk})
     return request.build_absolute_uri(path) if request is not None else path
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
-from oauth2_provider.models import get_application_model
 
+from portal.access import staff_required
 from portal.clients.services import application_set_introspection
 from portal.review import selectors
-from portal.review.access import staff_required
 
 
 class IntrospectionForm(forms.Form):
@@ -25,10 +24,7 @@ class IntrospectionForm(forms.Form):
 @staff_required
 @require_POST
 def application_introspection(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        application = selectors.application_for_review(pk=pk)
-    except get_application_model().DoesNotExist as exc:
-        raise Http404("No such app.") from exc
+    application = selectors.application_get_for_review(pk=pk)
     form = IntrospectionForm(request.POST)
     form.is_valid()  # a single checkbox: anything but "on"/"true" is unticked
     allowed = bool(form.cleaned_data.get("allowed"))

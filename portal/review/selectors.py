@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
@@ -37,7 +38,7 @@ def _waiting() -> Q:
     return Q(review_status=Application.ReviewStatus.PENDING) | ~Q(proposed_changes={})
 
 
-def review_queue(*, status: str = QUEUE_WAITING, search: str = "") -> QuerySet:
+def application_list_for_review(*, status: str = QUEUE_WAITING, search: str = "") -> QuerySet:
     """Apps for the staff list, oldest submission first (apps never submitted: by creation)."""
     Application = get_application_model()
     apps = Application.objects.select_related("user")
@@ -60,36 +61,20 @@ def review_queue(*, status: str = QUEUE_WAITING, search: str = "") -> QuerySet:
     return apps.annotate(queued_at=Coalesce("submitted_at", "created")).order_by("queued_at", "pk")
 
 
-def review_queue_count() -> int:
+def application_count_waiting_for_review() -> int:
     return get_application_model().objects.filter(_waiting()).count()
 
 
-def application_for_review(*, pk: int):
-    """Any app, whatever its status or owner: staff see them all. Raises DoesNotExist."""
-    return get_application_model().objects.select_related("user", "reviewed_by").get(pk=pk)
+def application_get_for_review(*, pk: int):
+    """Any app, whatever its status or owner: staff see them all. Http404 when there is none."""
+    return get_object_or_404(get_application_model().objects.select_related("user", "reviewed_by"), pk=pk)
 
 
-def developer_other_apps(*, application) -> QuerySet:
+def application_list_same_owner(*, application) -> QuerySet:
     Application = get_application_model()
     if application.user_id is None:
         return Application.objects.none()
     return Application.objects.filter(user_id=application.user_id).exclude(pk=application.pk).order_by("name")
-
-
-def developer_terms(*, user) -> dict | None:
-    """The developer's terms acceptances, or None while the terms app has no models yet."""
-    try:
-        from portal.terms.models import TermsAcceptance, TermsVersion
-    except ImportError:
-        return None
-    if user is None:
-        return {"acceptances": [], "current": None, "accepted_current": False}
-    acceptances = list(
-        TermsAcceptance.objects.filter(user=user).select_related("version").order_by("-accepted_at")
-    )
-    current = TermsVersion.objects.order_by("-published_at").first()
-    accepted_current = current is not None and any(a.version_id == current.pk for a in acceptances)
-    return {"acceptances": acceptances, "current": current, "accepted_current": accepted_current}
 
 
 @dataclass
@@ -113,7 +98,7 @@ def _same_site(host: str, homepage_host: str) -> bool:
     return host == homepage_host or host.endswith("." + homepage_host)
 
 
-def redirect_uri_warnings(uri: str, *, homepage_url: str = "") -> list[str]:
+def redirect_uri_warnings(*, uri: str, homepage_url: str = "") -> list[str]:
     """What a reviewer should look at twice. All of these can be legitimate; none can be registered
     without passing the registration rules (portal/clients/redirect_uris.py) first."""
     try:
@@ -150,9 +135,9 @@ def redirect_uri_warnings(uri: str, *, homepage_url: str = "") -> list[str]:
     return warnings
 
 
-def redirect_uri_review(uris: str, *, homepage_url: str = "") -> list[RedirectUriReview]:
+def redirect_uri_review(*, uris: str, homepage_url: str = "") -> list[RedirectUriReview]:
     return [
-        RedirectUriReview(uri=uri, warnings=redirect_uri_warnings(uri, homepage_url=homepage_url))
+        RedirectUriReview(uri=uri, warnings=redirect_uri_warnings(uri=uri, homepage_url=homepage_url))
         for uri in uris.split()
     ]
 
@@ -165,7 +150,7 @@ class GrantReview:
     allowed_by_staff: bool
 
 
-def grant_review(grant_types: list[str], *, staff_allowed: list[str]) -> list[GrantReview]:
+def grant_review(*, grant_types: list[str], staff_allowed: list[str]) -> list[GrantReview]:
     labels = dict(get_application_model().GRANT_TYPES)
     return [
         GrantReview(

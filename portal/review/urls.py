@@ -1,4 +1,4 @@
-"""Staff pages, mounted at /staff/. Every view 404s for anyone who is not staff (portal/review/access.py)."""
+"""Staff pages, mounted at /staff/. Every view 404s for anyone who is not staff (portal/access.py)."""
 
 from django.urls import path
 

@@ -10,35 +10,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.forms import ChoiceField
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from oauth2_provider.models import get_application_model
 
 from portal import confirm
-from portal.audit.selectors import audit_events
+from portal.access import staff_required
+from portal.audit.selectors import audit_event_list
 from portal.clients.proposals import proposed_change_rows
+from portal.forms import valid_filters
 from portal.htmx import render_partial_or_page, wants_fragment
 from portal.pages.context_processors import review_nav_label
 from portal.review import decisions, forms, selectors, services
-from portal.review.access import staff_required
 from portal.review.decisions import STALE
-from portal.review.forms import valid_filters
+from portal.terms.selectors import terms_acceptance_summary
 
 QUEUE_PAGE_SIZE = 50
 RECENT_EVENTS = 10
-
-
-def _get_application(pk: int):
-    try:
-        return selectors.application_for_review(pk=pk)
-    except get_application_model().DoesNotExist as exc:
-        raise Http404("No such app.") from exc
 
 
 @staff_required
@@ -46,7 +41,9 @@ def _get_application(pk: int):
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
     filters = valid_filters(form)
-    apps = selectors.review_queue(status=filters.get("status", ""), search=filters.get("q", ""))
+    apps = selectors.application_list_for_review(
+        status=filters.get("status", ""), search=filters.get("q", "")
+    )
     page = Paginator(apps, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -60,7 +57,9 @@ def _review_context(
     decision_forms: dict[str, list[forms.DecisionForm]] = {"change": [], "status": [], "danger": []}
     for decision in decisions.decisions_for(application):
         form = (
-            bound if getattr(bound, "decision", None) is decision else forms.DecisionForm(decision=decision)
+            bound
+            if isinstance(bound, forms.DecisionForm) and bound.decision is decision
+            else forms.DecisionForm(decision=decision)
         )
         decision_forms[decision.section].append(form)
     grant_form = (
@@ -73,26 +72,26 @@ def _review_context(
         "notice": notice,
         "error": error,
         "redirect_uris": selectors.redirect_uri_review(
-            application.redirect_uris, homepage_url=application.homepage_url
+            uris=application.redirect_uris, homepage_url=application.homepage_url
         ),
         "post_logout_redirect_uris": application.post_logout_redirect_uris.split(),
         "grant_rows": selectors.grant_review(
-            application.registered_grant_types(), staff_allowed=application.staff_allowed_grants
+            grant_types=application.registered_grant_types(), staff_allowed=application.staff_allowed_grants
         ),
         "change_rows": proposed_change_rows(application=application),
-        "other_apps": selectors.developer_other_apps(application=application),
-        "terms": selectors.developer_terms(user=application.user),
-        "events": audit_events(application_id=application.pk)[:RECENT_EVENTS],
+        "other_apps": selectors.application_list_same_owner(application=application),
+        "terms": terms_acceptance_summary(user=application.user),
+        "events": audit_event_list(application_id=application.pk)[:RECENT_EVENTS],
         "decision_forms": decision_forms,
         "grant_form": grant_form,
-        "can_allow_grant": bool(grant_form.fields["grant"].choices),
+        "can_allow_grant": bool(cast(ChoiceField, grant_form.fields["grant"]).choices),
     }
 
 
 @staff_required
 @require_GET
 def application_review(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     return render_partial_or_page(
         request, "review/application_review.html", "review", _review_context(application)
     )
@@ -100,7 +99,7 @@ def application_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
     if wants_fragment(request):
-        application = _get_application(application.pk)
+        application = selectors.application_get_for_review(pk=application.pk)
         response = render(
             request, "review/application_review.html#review", _review_context(application, notice=notice)
         )
@@ -113,7 +112,7 @@ def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
 
 def _refused(request: HttpRequest, application, error: str, *, bound=None) -> HttpResponse:
     """A decision that could not be taken: the form's errors, or a state that changed meanwhile."""
-    application = _get_application(application.pk)
+    application = selectors.application_get_for_review(pk=application.pk)
     context = _review_context(application, bound=bound, error=error)
     if wants_fragment(request):
         # 200, so htmx swaps the errors in (it leaves 4xx responses alone by default).
@@ -138,7 +137,7 @@ def _decide(
 def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     """Every decision of portal/review/decisions.py, mounted once per decision by urls.py."""
     decision = decisions.BY_CODE[code]
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     if decision.confirm_message and confirm.confirmation_needed(request):
         return confirm.ask(
             request,
@@ -174,7 +173,7 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
 @staff_required
 @require_POST
 def application_allow_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    application = _get_application(pk)
+    application = selectors.application_get_for_review(pk=pk)
     form = forms.AllowGrantForm(request.POST, application=application)
     if not form.is_valid():
         return _refused(request, application, STALE if "version" in form.errors else "", bound=form)

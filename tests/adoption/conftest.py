@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.adoption.databases import STOCK_SETTINGS, ScratchDatabase, postgres_unreachable_reason
+from tests.helpers.databases import (
+    STOCK_SETTINGS,
+    ScratchDatabase,
+    application_content_types,
+    postgres_unreachable_reason,
+)
 
 # What must survive adoption untouched, row for row (read before adoption and again right after it).
 SNAPSHOT_QUERIES = {
@@ -38,10 +43,6 @@ SNAPSHOT_QUERIES = {
 
 def snapshot(db: ScratchDatabase) -> dict[str, list[tuple]]:
     return {name: db.query(sql) for name, sql in SNAPSHOT_QUERIES.items()}
-
-
-def application_content_types(db: ScratchDatabase) -> list[tuple]:
-    return db.query("SELECT id, app_label FROM django_content_type WHERE model = 'application' ORDER BY id")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ import re
 
 from django.db.backends.utils import names_digest
 
-from tests.adoption.conftest import application_content_types
-from tests.adoption.databases import STOCK_SETTINGS
+from tests.helpers.databases import STOCK_SETTINGS, application_content_types
 
 DEPRECATED = {"implicit", "password", "openid-hybrid"}
 

@@ -16,7 +16,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

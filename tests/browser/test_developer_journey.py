@@ -14,8 +14,8 @@ from oauth2_provider.models import get_application_model
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
-from tests.oauth.test_real_client import authorize, sign_in
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.oauth import authorize, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

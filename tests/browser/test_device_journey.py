@@ -10,8 +10,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from portal.clients import grants
-from tests.conftest import PASSWORD
-from tests.device.http_client import DeviceClient
+from tests.helpers.constants import PASSWORD
+from tests.helpers.device_client import DeviceClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,6 @@ portal never serves it. One browser context per role keeps this fast: the pages 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -16,12 +15,12 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.clients import grants
 from portal.consent.services import consent_grant
-from tests.conftest import PASSWORD
-from tests.consent.conftest import authorization_request
+from tests.helpers.browser import AXE
+from tests.helpers.consent import authorization_request
+from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 
 

@@ -13,8 +13,8 @@ from oauth2_provider.oauth2_validators import set_token_value
 from playwright.sync_api import Browser, Page, Route, expect
 
 from portal.clients.models import ClientSecret
-from tests.browser.test_every_page import AXE
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.browser import AXE
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,7 @@ from oauth2_provider.models import get_application_model
 from playwright.sync_api import Browser, Page, expect
 
 from portal.audit.models import AuditEvent
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,8 +12,8 @@ from oauth2_provider.models import get_application_model
 from portal.clients import grants
 from portal.review import services as review
 from portal.terms.services import terms_accept
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.developer.conftest import registration
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.developer import registration
 
 Application = get_application_model()
 

@@ -7,8 +7,8 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from portal.audit.models import AuditEvent
 from portal.consent.models import Consent
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.consent.conftest import authorization_request, callback_params, consent_form_data, exchange
+from tests.helpers.consent import authorization_request, callback_params, consent_form_data, exchange
+from tests.helpers.constants import LOOPBACK_CALLBACK
 
 pytestmark = pytest.mark.django_db
 

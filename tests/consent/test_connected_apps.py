@@ -18,7 +18,7 @@ from oauth2_provider.models import (
 
 from portal.audit.models import AuditEvent
 from portal.consent.models import Consent
-from tests.consent.conftest import authorization_request, callback_params, consent_form_data, exchange
+from tests.helpers.consent import authorization_request, callback_params, consent_form_data, exchange
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.consent.conftest import authorization_request
+from tests.helpers.consent import authorization_request
 
 pytestmark = pytest.mark.django_db
 

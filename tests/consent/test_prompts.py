@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from portal.consent.models import Consent
-from tests.conftest import PASSWORD
-from tests.consent.conftest import authorization_request, callback_params
+from tests.helpers.consent import authorization_request, callback_params
+from tests.helpers.constants import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from oauth2_provider.models import get_application_model
 from PIL import Image
 
-from tests.developer.conftest import image_upload, registration
+from tests.helpers.developer import image_upload, registration
 
 Application = get_application_model()
 

@@ -14,7 +14,7 @@ from oauth2_provider.oauth2_validators import set_token_value
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.clients.models import ClientSecret
-from tests.developer.conftest import registration
+from tests.helpers.developer import registration
 
 Application = get_application_model()
 

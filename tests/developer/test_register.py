@@ -10,7 +10,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.audit.models import AuditEvent
 from portal.terms.models import TermsAcceptance, TermsVersion
-from tests.developer.conftest import registration
+from tests.helpers.developer import registration
 
 Application = get_application_model()
 

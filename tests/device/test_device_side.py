@@ -17,7 +17,7 @@ from oauth2_provider.models import get_device_grant_model
 from portal.clients import grants
 from portal.device import codes
 from portal.device.views import DeviceAuthorizationView
-from tests.device.conftest import DEVICE_GRANT, decide, enter_code, form_post, poll, start
+from tests.helpers.device import DEVICE_GRANT, decide, enter_code, form_post, poll, start
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_device_grant_model
 
-from portal import ratelimits
+from portal import envconfig
 from portal.audit.models import AuditEvent
 from portal.consent.models import Consent
-from tests.device.conftest import decide, enter_code, poll, start
+from tests.helpers.device import decide, enter_code, poll, start
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_a_used_code_says_so(client, erin, body):
 def _limits(settings, **rates: str) -> None:
     merged = dict(settings.PORTAL_RATE_LIMITS)
     for action, rate in rates.items():
-        merged[action] = {**merged[action], "rate": ratelimits.parse_rate(action, rate)}
+        merged[action] = {**merged[action], "rate": envconfig.parse_rate(action, rate)}
     settings.PORTAL_RATE_LIMITS = merged
 
 

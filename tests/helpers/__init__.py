@@ -1,1 +1,1 @@
-"""Helpers shared by test modules (imported from here, never from another test module)."""
+"""Helpers shared by test modules: import these, never another test module or a conftest."""

@@ -15,9 +15,9 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from portal.clients import grants
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.device.http_client import DeviceClient
-from tests.oauth.test_real_client import sign_in
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.device_client import DeviceClient
+from tests.helpers.oauth import sign_in
 
 METADATA = "/.well-known/oauth-authorization-server/o"
 DISCOVERY = "/o/.well-known/openid-configuration"

@@ -15,8 +15,8 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.clients.models import ClientSecret, ExchangedAuthorizationCode
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.oauth.http import authorize, sign_in, tokens_for
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.oauth import authorize, sign_in, tokens_for
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from portal.consent.models import Consent
-from tests.oauth.http import csrf_of, tokens_for
+from tests.helpers.oauth import csrf_of, tokens_for
 
 
 @pytest.fixture(autouse=True)

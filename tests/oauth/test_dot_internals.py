@@ -6,9 +6,14 @@ from __future__ import annotations
 import inspect
 
 from oauth2_provider.models import get_refresh_token_model
-from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views.metadata import OAuthServerMetadataView
+from oauth2_provider.views.mixins import OAuthLibMixin
 from oauth2_provider.views.oidc import RPInitiatedLogoutView
+
+from portal.clients.validators import PortalOAuth2Validator
+from portal.consent.views import AuthorizationView
 
 
 def _parameters(function) -> list[str]:
@@ -49,6 +54,54 @@ def test_the_logout_view_has_the_hooks_the_portal_overrides():
 def test_refresh_token_families_can_be_revoked_at_once():
     # portal.clients.protocol_events revokes what a replayed authorization code was exchanged for.
     assert _parameters(get_refresh_token_model().revoke_family) == ["token_family"]
+
+
+def test_every_client_lookup_goes_through_load_application():
+    # PortalOAuth2Validator._load_application refuses unapproved apps with a reason; that only holds while
+    # DOT looks every client up through it, with this signature.
+    assert _parameters(OAuth2Validator._load_application) == ["self", "client_id", "request"]
+    for method in (
+        OAuth2Validator._authenticate_basic_auth,
+        OAuth2Validator._authenticate_request_body,
+        OAuth2Validator.authenticate_client_id,
+        OAuth2Validator.validate_client_id,
+    ):
+        assert "self._load_application(" in inspect.getsource(method), method.__name__
+    assert "_load_application" in PortalOAuth2Validator.__dict__
+
+
+def test_secrets_are_checked_through_check_secret():
+    # PortalOAuth2Validator._check_secret accepts the previous secret during its grace period.
+    assert _parameters(OAuth2Validator._check_secret) == ["self", "provided_secret", "stored_secret"]
+    for method in (OAuth2Validator._authenticate_basic_auth, OAuth2Validator._authenticate_request_body):
+        assert "self._check_secret(client_secret, request.client.client_secret)" in inspect.getsource(method)
+
+
+def test_add_iss_to_redirect_adds_one_iss_and_is_idempotent():
+    # portal.consent.views adds `iss` to error redirects too, relying on it replacing rather than repeating.
+    assert _parameters(_add_iss_to_redirect) == ["uri", "issuer"]
+    once = _add_iss_to_redirect("https://rp.example/cb?error=access_denied", "https://op.example")
+    assert once == "https://rp.example/cb?error=access_denied&iss=https%3A%2F%2Fop.example"
+    assert _add_iss_to_redirect(once, "https://op.example") == once
+
+
+def test_the_oauthlib_core_is_cached_on_the_class_as_oauthlib_core():
+    # AuthorizationView.get_oauthlib_core keeps its own cache under DOT's attribute name.
+    source = inspect.getsource(OAuthLibMixin.get_oauthlib_core)
+    assert 'hasattr(cls, "_oauthlib_core")' in source and "cls._oauthlib_core = " in source
+    core = AuthorizationView.get_oauthlib_core()
+    assert AuthorizationView.__dict__["_oauthlib_core"] is core
+    assert isinstance(core.server.request_validator, PortalOAuth2Validator)
+
+
+def test_the_metadata_view_builds_endpoint_urls():
+    # portal.device.views.ServerMetadataView adds device_authorization_endpoint with this helper.
+    assert _parameters(OAuthServerMetadataView._get_endpoint_url) == [
+        "self",
+        "request",
+        "view_name",
+        "required",
+    ]
 
 
 def test_the_validator_creates_each_token_in_its_own_hook():

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
-from tests.oauth.http import tokens_for
+from tests.helpers.oauth import tokens_for
 
 
 @pytest.fixture(autouse=True)

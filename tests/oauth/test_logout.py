@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from portal.audit.models import AuditEvent
-from tests.oauth.http import csrf_of, tokens_for
+from tests.helpers.oauth import csrf_of, tokens_for
 
 SIGNED_OUT = "http://127.0.0.1:8765/signed-out"
 

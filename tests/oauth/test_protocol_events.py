@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
-from tests.oauth.http import tokens_for
+from tests.helpers.oauth import tokens_for
 
 Action = AuditEvent.Action
 

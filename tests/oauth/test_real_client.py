@@ -17,8 +17,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from portal.clients import grants
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.oauth.http import authorize, sign_in
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.oauth import authorize, sign_in
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
-from tests.oauth.http import csrf_of, sign_in
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.oauth import csrf_of, sign_in
 
 
 @pytest.fixture(autouse=True)

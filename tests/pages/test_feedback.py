@@ -16,7 +16,7 @@ from oauth2_provider.oauth2_validators import set_token_value
 from portal.clients.models import ClientSecret
 from portal.consent.models import Consent
 from portal.consent.services import consent_grant
-from tests.developer.conftest import developer, registration  # noqa: F401 - fixture
+from tests.helpers.developer import registration
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def _tokens(app, user, count: int) -> list:
     return made
 
 
-def test_sending_the_registration_form_twice_registers_one_app(client, developer):  # noqa: F811
+def test_sending_the_registration_form_twice_registers_one_app(client, developer):
     form = client.get("/developer/apps/new/").content.decode()
     submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
     data = registration(submission=submission)
@@ -52,7 +52,7 @@ def test_sending_the_registration_form_twice_registers_one_app(client, developer
     assert get_application_model().objects.filter(user=developer).count() == 2
 
 
-def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer):  # noqa: F811
+def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer):
     form = client.get("/developer/apps/new/").content.decode()
     submission = re.search(r'name="submission" value="([^"]+)"', form).group(1)
     refused = client.post("/developer/apps/new/", registration(name="", submission=submission))
@@ -62,7 +62,7 @@ def test_a_refused_registration_can_be_fixed_and_sent_again(client, developer): 
     assert get_application_model().objects.filter(user=developer).count() == 1
 
 
-def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(client, developer, make_app):  # noqa: F811
+def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(client, developer, make_app):
     app, _secret = make_app(developer)
     before = list(ClientSecret.objects.filter(application=app).values_list("pk", flat=True))
     page = client.post(f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": "0"})
@@ -76,7 +76,7 @@ def test_rotating_with_no_grace_period_asks_first_and_says_production_breaks(cli
     assert client.post(f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": "3600"}).status_code == 302
 
 
-def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer, make_app, erin):  # noqa: F811
+def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     token = _tokens(app, erin, 1)[0]
     page = client.post(f"/developer/apps/{app.pk}/tokens/{token.pk}/revoke/", {"cursor": ""})
@@ -89,10 +89,7 @@ def test_revoking_one_token_without_javascript_asks_on_a_page(client, developer,
 
 
 def test_revoking_a_token_keeps_the_page_and_an_emptied_page_shows_the_newest(
-    client,
-    developer,  # noqa: F811
-    make_app,
-    erin,
+    client, developer, make_app, erin
 ):
     app, _secret = make_app(developer)
     tokens = _tokens(app, erin, 27)  # 25 a page: the page after the newest holds the two oldest
@@ -120,7 +117,7 @@ def test_revoking_a_token_keeps_the_page_and_an_emptied_page_shows_the_newest(
     assert response["HX-Replace-Url"] == f"/developer/apps/{app.pk}/tokens/"
 
 
-def test_revoke_every_token_is_offered_only_when_there_are_tokens(client, developer, make_app, erin):  # noqa: F811
+def test_revoke_every_token_is_offered_only_when_there_are_tokens(client, developer, make_app, erin):
     app, _secret = make_app(developer)
     assert 'data-testid="revoke-all"' not in client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
     _tokens(app, erin, 1)

@@ -6,8 +6,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import PASSWORD
-from tests.consent.conftest import authorization_request
+from tests.helpers.consent import authorization_request
+from tests.helpers.constants import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from oauth2_provider.models import (
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
-from tests.conftest import LOOPBACK_CALLBACK
+from tests.helpers.constants import LOOPBACK_CALLBACK
 
 VERIFIER = "v" * 64
 CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()

@@ -16,8 +16,6 @@ from oauth2_provider.models import (
     set_token_value,
 )
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
 
 @pytest.fixture
 def pending_app(alice, make_app):
@@ -69,13 +67,3 @@ def issue_tokens():
         return {"access": raw_access, "refresh": raw_refresh}
 
     return issue
-
-
-def token_counts(app) -> dict[str, int]:
-    return {
-        "access": get_access_token_model().objects.filter(application=app).count(),
-        "refresh": get_refresh_token_model().objects.filter(application=app).count(),
-        "id": get_id_token_model().objects.filter(application=app).count(),
-        "codes": get_grant_model().objects.filter(application=app).count(),
-        "device": get_device_grant_model().objects.filter(client_id=app.client_id).count(),
-    }

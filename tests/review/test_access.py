@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
-from tests.review.conftest import HTMX
+from tests.helpers.review import HTMX
 
 PAGES = [("staff:review_queue", False), ("staff:application_review", True), ("staff:audit_log", False)]
 ACTIONS = [

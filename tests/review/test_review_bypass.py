@@ -15,11 +15,10 @@ from oauth2_provider.models import get_application_model
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review import services
-from portal.review.selectors import review_queue
-from portal.terms.services import terms_accept
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.developer.conftest import image_upload, registration
-from tests.review.conftest import HTMX
+from portal.review.selectors import application_list_for_review
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.developer import image_upload, registration
+from tests.helpers.review import HTMX
 
 pytestmark = pytest.mark.django_db
 Application = get_application_model()
@@ -32,9 +31,8 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
-def developer_client(client, alice, current_terms):
-    terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+def developer_client(client, developer):
+    """The test client, signed in as alice with the current terms accepted (the `developer` fixture)."""
     return client
 
 
@@ -88,7 +86,7 @@ def test_editing_a_suspended_app_proposes_and_reinstating_applies_nothing_new(
         "redirect_uris": f"{LOOPBACK_CALLBACK} {ATTACKER_CALLBACK}",
         "grant_types": [grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS],
     }
-    assert app in review_queue()  # staff see it waiting
+    assert app in application_list_for_review()  # staff see it waiting
     assert app.review_reason == "Spam"  # the suspension's reason stays what the developer is shown
     page = staff_client.get(reverse("staff:application_review", kwargs={"pk": app.pk})).content.decode()
     assert "reinstate it to decide on this change" in page and 'name="approve_change-version"' not in page
@@ -375,7 +373,9 @@ def test_setting_everything_back_withdraws_the_proposal(developer_client, alice,
     assert app.proposed_changes == {"name": "Renamed"}
     _edit(developer_client, app, name="Alice's App")
     app.refresh_from_db()
-    assert app.proposed_changes == {} and app.name == "Alice's App" and app not in review_queue()
+    assert (
+        app.proposed_changes == {} and app.name == "Alice's App" and app not in application_list_for_review()
+    )
 
 
 @pytest.mark.parametrize("version", ["a\x00b", "f" * 5000, ["x", "y"]])

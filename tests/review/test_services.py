@@ -7,13 +7,14 @@ import base64
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.test import RequestFactory
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review import services
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.review.conftest import token_counts
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.review import token_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,29 @@ def test_approve(pending_app, sam, staff_request, django_capture_on_commit_callb
     assert "Pending App is approved" in message.subject and pending_app.client_id in message.body
 
 
+class _LaterFailure(Exception):
+    """Something after the decision, in the same transaction, that fails."""
+
+
 def test_no_email_when_the_decision_is_rolled_back(pending_app, sam, django_capture_on_commit_callbacks):
+    # The decision is taken, then the transaction around it rolls back: the app stays pending, no audit
+    # event remains, and the developer is not told about a decision that never happened.
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(_LaterFailure),
+        transaction.atomic(),
+    ):
+        services.application_approve(
+            application=pending_app, reviewer=sam, version=pending_app.review_version()
+        )
+        raise _LaterFailure
+    pending_app.refresh_from_db()
+    assert pending_app.review_status == "pending" and pending_app.reviewed_by is None
+    assert not AuditEvent.objects.exists()
+    assert callbacks == [] and mail.outbox == []
+
+
+def test_the_email_waits_for_the_commit(pending_app, sam, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.application_approve(
             application=pending_app, reviewer=sam, version=pending_app.review_version()

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from portal.clients import grants  # noqa: E402
 from portal.clients.services import application_create  # noqa: E402
 from portal.terms.models import TermsVersion  # noqa: E402
-from portal.terms.selectors import terms_current  # noqa: E402
+from portal.terms.selectors import terms_version_current  # noqa: E402
 from portal.terms.services import terms_accept  # noqa: E402
 
 PASSWORD = sys.argv[1]
@@ -30,7 +30,7 @@ CALLBACK = "http://127.0.0.1:8765/callback"
 alice = get_user_model().objects.create_user(username="alice", email="alice@example.com", password=PASSWORD)
 # Production settings make email verification mandatory: alice confirmed hers long ago.
 EmailAddress.objects.create(user=alice, email=alice.email, primary=True, verified=True)
-terms = terms_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
+terms = terms_version_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
 terms_accept(user=alice, version=terms, request=None)
 apps = {}
 for key, grant_types in {

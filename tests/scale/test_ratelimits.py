@@ -13,17 +13,17 @@ import requests
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from portal import ratelimits
+from portal import envconfig
 from portal.clients import grants
 from portal.terms.services import terms_accept
-from tests.conftest import PASSWORD
-from tests.developer.conftest import registration
+from tests.helpers.constants import PASSWORD
+from tests.helpers.developer import registration
 
 
 def _limits(settings, **rates: str) -> None:
     merged = dict(settings.PORTAL_RATE_LIMITS)
     for action, rate in rates.items():
-        merged[action] = {**merged[action], "rate": ratelimits.parse_rate(action, rate)}
+        merged[action] = {**merged[action], "rate": envconfig.parse_rate(action, rate)}
     settings.PORTAL_RATE_LIMITS = merged
 
 
@@ -53,13 +53,13 @@ def developer(client, alice, current_terms):
 @pytest.mark.parametrize(
     ("text", "rate"),
     [
-        ("120/m", ratelimits.Rate(120, 60)),
-        ("5/300s", ratelimits.Rate(5, 300)),
-        ("30/5m", ratelimits.Rate(30, 300)),
+        ("120/m", envconfig.Rate(120, 60)),
+        ("5/300s", envconfig.Rate(5, 300)),
+        ("30/5m", envconfig.Rate(30, 300)),
     ],
 )
 def test_rates_are_read_as_amount_per_period(text, rate):
-    assert ratelimits.parse_rate("X", text) == rate
+    assert envconfig.parse_rate("X", text) == rate
 
 
 @pytest.mark.parametrize("text", ["", "10", "0/m", "10/0m", "ten/m", "10/w", "10/m/ip"])
@@ -67,7 +67,7 @@ def test_a_malformed_rate_is_a_start_up_error_naming_the_variable(text):
     from django.core.exceptions import ImproperlyConfigured
 
     with pytest.raises(ImproperlyConfigured, match="RATE_LIMIT_X"):
-        ratelimits.parse_rate("RATE_LIMIT_X", text)
+        envconfig.parse_rate("RATE_LIMIT_X", text)
 
 
 @pytest.mark.django_db(transaction=True)

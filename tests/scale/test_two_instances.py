@@ -22,8 +22,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import redis
 
-from tests.adoption.databases import ScratchDatabase
-from tests.developer.conftest import image_upload, registration
+from tests.helpers.databases import ScratchDatabase
+from tests.helpers.developer import image_upload, registration
 from tests.scale.servers import Cluster
 
 NGINX_PORT = 18200

@@ -31,7 +31,7 @@ from oauth2_provider.models import get_access_token_model
 from portal.clients import grants
 from portal.clients.models import ClientSecret
 from portal.consent.services import consent_grant
-from tests.conftest import PASSWORD
+from tests.helpers.constants import PASSWORD
 
 HUGE = "99999999999999999999"  # beyond a 64-bit integer
 NUL = "a\x00b"

@@ -21,8 +21,8 @@ from PIL import Image
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
-from tests.conftest import LOOPBACK_CALLBACK
-from tests.developer.conftest import registration
+from tests.helpers.constants import LOOPBACK_CALLBACK
+from tests.helpers.developer import registration
 
 NUL_MESSAGE = "NUL byte (%00)"
 

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from portal.audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.helpers.constants import PASSWORD
 from tests.helpers.keys import rsa_private_key_pem
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,7 +38,7 @@ LABELS = {
     "via": "Through",
 }
 
-# What revoke_everything_of counts, in words; shown as one "Revoked" line.
+# What application_revoke_everything counts, in words; shown as one "Revoked" line.
 COUNTED = {
     "access_tokens": "access token",
     "refresh_tokens": "refresh token",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from portal.clients import grants
+from portal.clients.selectors import application_find_by_client_id
 
 register = template.Library()
 
@@ -59,17 +62,11 @@ def proposed_rows(changes) -> list[dict]:
 @register.simple_tag
 def app_asking(next_url: str | None):
     """The approved app whose authorization request sent the person to sign in, from `?next=`."""
-    from urllib.parse import parse_qs, urlsplit
-
-    from django.urls import reverse
-
-    from portal.clients.selectors import application_by_client_id
-
     if not next_url or len(next_url) > 4000:
         return None
     parts = urlsplit(next_url)
     if parts.netloc or parts.path != reverse("oauth2_provider:authorize"):
         return None
     client_id = (parse_qs(parts.query).get("client_id") or [""])[0]
-    app = application_by_client_id(client_id) if client_id else None
+    app = application_find_by_client_id(client_id=client_id) if client_id else None
     return app if app is not None and app.is_approved else None

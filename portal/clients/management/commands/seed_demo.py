@@ -14,6 +14,7 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -22,7 +23,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
 from portal.clients.services import application_create, application_rotate_secret
-from portal.terms.selectors import terms_current
+from portal.terms.selectors import terms_version_current
 from portal.terms.services import terms_accept
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed on purpose; seed_demo refuses production
@@ -81,14 +82,12 @@ class Command(BaseCommand):
                 review_status="approved",
                 trusted=False,
             )
-            current_terms = terms_current()
+            current_terms = terms_version_current()
             if current_terms is not None:
                 terms_accept(user=users["alice"], version=current_terms, request=None)
         self._print_instructions(base_url.rstrip("/"), trusted_secret, consent_secret)
 
     def _user(self, username, email, first_name, last_name, is_staff):
-        from allauth.account.models import EmailAddress
-
         user, _created = get_user_model().objects.get_or_create(username=username)
         user.email, user.first_name, user.last_name = email, first_name, last_name
         user.is_staff = user.is_superuser = is_staff

@@ -153,3 +153,7 @@ def _postgres_admin(sql: str) -> None:
     # CREATE/DROP DATABASE cannot run inside a transaction block.
     with psycopg.connect(postgres_server_url(), autocommit=True) as connection:
         connection.execute(sql)
+
+
+def application_content_types(db: ScratchDatabase) -> list[tuple]:
+    return db.query("SELECT id, app_label FROM django_content_type WHERE model = 'application' ORDER BY id")

@@ -8,7 +8,7 @@ import secrets
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from tests.conftest import LOOPBACK_CALLBACK, PASSWORD
+from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 
 def csrf_of(html: str) -> str:

@@ -1,20 +1,11 @@
+"""What a developer submits: a registration form's data and logo uploads."""
+
 from __future__ import annotations
 
 import io
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-
-from portal.terms.services import terms_accept
-
-
-@pytest.fixture
-def developer(client, alice, current_terms):
-    """alice, signed in, with the current developer terms accepted."""
-    terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
-    return alice
 
 
 def image_upload(name="logo.png", fmt="PNG", size=(300, 200), **save_options) -> SimpleUploadedFile:

@@ -137,6 +137,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Records each signed-in session (device, address, last seen) for the sessions page.
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Staff (and, when required, developers) without a second factor in this session get the set-up or
+    # challenge page instead of /staff/, /admin/ (portal/mfa_gate.py).
+    "portal.mfa_gate.SecondFactorRequiredMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
     "portal.ratelimits.OutageMiddleware",
 ]

@@ -71,3 +71,40 @@ def sign_in_password_only(client, user) -> None:
     """A session that used the password and nothing else, a minute ago (no recent re-authentication)."""
     client.force_login(user)
     _record(client, user, [{"method": "password", "at": time.time() - 60, "username": user.get_username()}])
+
+
+def browser_sign_in(page, base: str, username: str, password: str, *, totp_secret: str | None = None) -> None:
+    """Sign in through the real pages (Playwright); with `totp_secret`, answer the code challenge too."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_placeholder("Username or email").fill(username)
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Sign In", exact=True).click()
+    if totp_secret is not None:
+        page.get_by_label("Code").fill(totp_code(totp_secret))
+        page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+def browser_reauthenticate(page, base: str, password: str) -> None:
+    """Confirm the password again (allauth's re-authentication page), as dangerous actions ask."""
+    page.goto(f"{base}/accounts/reauthenticate/")
+    page.get_by_label("Password:").fill(password)
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+def sign_in_with_second_factor_long_ago(client, user) -> None:
+    """Signed in with password and code ten minutes ago, never re-authenticated since: the staff pages
+    open, but decisions that trust, suspend or approve ask for the password or code again."""
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        totp_add(user)
+    client.force_login(user)
+    then = time.time() - 600
+    _record(
+        client,
+        user,
+        [
+            {"method": "password", "at": then, "username": user.get_username()},
+            {"method": "mfa", "at": then, "type": "totp"},
+        ],
+    )

@@ -17,6 +17,7 @@ from portal.clients import grants
 from portal.review import services
 from portal.review.selectors import redirect_uri_warnings, review_queue, review_queue_count
 from tests.conftest import LOOPBACK_CALLBACK
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.review.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff_client(client, sam):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     return client
 
 
@@ -357,7 +358,7 @@ def test_the_audit_log_view_offers_no_way_to_change_it(staff_client, events):
 def test_the_admin_cannot_change_or_delete_events_even_with_its_bulk_action(client, sam, events):
     sam.is_superuser = True
     sam.save()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     count = AuditEvent.objects.count()
     response = client.post(
         "/admin/audit/auditevent/",
@@ -380,7 +381,7 @@ def test_the_admin_cannot_change_or_delete_events_even_with_its_bulk_action(clie
 def admin_client(client, sam):
     sam.is_superuser = True
     sam.save()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     return client
 
 

@@ -140,6 +140,8 @@ MIDDLEWARE = [
     # Staff (and, when required, developers) without a second factor in this session get the set-up or
     # challenge page instead of /staff/, /admin/ (portal/mfa_gate.py).
     "portal.mfa_gate.SecondFactorRequiredMiddleware",
+    # Before dangerous actions: htmx requests are led through re-authentication (portal/reauth.py).
+    "portal.reauth.HtmxReauthenticationMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
     "portal.ratelimits.OutageMiddleware",
 ]

@@ -27,6 +27,7 @@ from portal.clients.proposals import proposed_change_rows
 from portal.developer import reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
+from portal.reauth import reauthentication_require
 from portal.terms.selectors import terms_current, terms_to_accept
 from portal.terms.services import terms_accept
 
@@ -116,6 +117,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return reveal.forget_secret(_secret_shown_once(response), app)
 
 
+# Where codes go and how tokens are got: changing them needs a fresh re-authentication.
+SIGN_IN_RULE_FIELDS = {"redirect_uris", "grant_types"}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @terms_accepted
@@ -124,6 +129,8 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
+        if SIGN_IN_RULE_FIELDS & set(form.changed_data):
+            reauthentication_require(request)
         services.application_update(
             application=app,
             values=form.values(),
@@ -149,6 +156,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     form = ConfirmNameForm(request.POST or None, expected=app.name)
     if request.method == "POST" and form.is_valid():
+        reauthentication_require(request)
         name = app.name
         services.application_delete(application=app, actor=request.user, request=request)
         messages.success(request, f"{name} was deleted with its tokens, secrets and logo.")
@@ -166,6 +174,7 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
         return render(request, template, _detail_context(request, app, rotate_form=form))
+    reauthentication_require(request)
     secret = services.application_rotate_secret(
         application=app, grace=form.grace_period(), actor=request.user, request=request
     )
@@ -184,6 +193,7 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
     if secret.is_current:
         messages.error(request, "The current secret cannot be revoked; rotate it instead.")
     else:
+        reauthentication_require(request)
         services.client_secret_revoke(secret=secret, actor=request.user, request=request)
         messages.success(request, f"The previous secret …{secret.last_four} no longer works.")
     if request.htmx:
@@ -227,6 +237,7 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
+        reauthentication_require(request)
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
         messages.success(
             request, f"Revoked {count} access token(s) and every refresh token and pending code."

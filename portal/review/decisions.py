@@ -92,6 +92,8 @@ class Decision:
     trust_removal_event: bool = False
     style: str = ""  # the button's class: "" is the primary action
     section: str = "status"  # "change" (in the proposal's box), "status" or "danger"
+    # Trusting, suspending, approving: staff re-authenticate first (portal/reauth.py).
+    reauthenticate: bool = False
 
     @property
     def needs_reason(self) -> bool:

@@ -21,6 +21,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.audit.selectors import audit_events
 from portal.clients.proposals import proposed_change_rows
+from portal.reauth import reauthentication_require
 from portal.review import decisions, forms, selectors, services
 from portal.review.access import staff_required
 from portal.review.decisions import STALE
@@ -144,6 +145,8 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
     if not form.is_valid():
         # A mangled version (the field is hidden) is a page that no longer matches, said in those words.
         return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
+    if decision.reauthenticate:
+        reauthentication_require(request)
     was_trusted = application.skip_authorization
     return _decide(
         request,

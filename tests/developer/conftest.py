@@ -7,13 +7,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from portal.terms.services import terms_accept
+from tests.helpers.accounts import sign_in_recently_authenticated
 
 
 @pytest.fixture
 def developer(client, alice, current_terms):
-    """alice, signed in, with the current developer terms accepted."""
+    """alice, signed in (and re-authenticated just now), with the current developer terms accepted."""
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return alice
 
 

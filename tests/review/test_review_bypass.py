@@ -19,6 +19,7 @@ from portal.review.selectors import review_queue
 from portal.terms.services import terms_accept
 from tests.conftest import LOOPBACK_CALLBACK
 from tests.developer.conftest import image_upload, registration
+from tests.helpers.accounts import sign_in_recently_authenticated, sign_in_with_second_factor
 from tests.review.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +35,14 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def developer_client(client, alice, current_terms):
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return client
 
 
 @pytest.fixture
 def staff_client(sam):
     staff = Client()
-    staff.force_login(sam)
+    sign_in_with_second_factor(staff, sam)
     return staff
 
 
@@ -115,7 +116,7 @@ def admin_client(sam):
     sam.is_superuser = True
     sam.save()
     admin = Client()
-    admin.force_login(sam)
+    sign_in_with_second_factor(admin, sam)
     return admin
 
 

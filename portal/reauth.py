@@ -23,9 +23,6 @@ from allauth.account.internal.flows import reauthentication
 from allauth.core.exceptions import ReauthenticationRequired
 from django.http import HttpRequest, HttpResponse
 
-from portal.audit.models import AuditEvent
-from portal.audit.services import audit_record
-
 
 def reauthentication_require(request: HttpRequest) -> None:
     if reauthentication.did_recently_reauthenticate(request):
@@ -53,10 +50,3 @@ class HtmxReauthenticationMiddleware:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = redirect["Location"]
         return response
-
-
-def reauthentication_failed(request: HttpRequest, user, *, method: str) -> None:
-    """A wrong password or code on a re-authentication page: one audit event (allauth limits attempts)."""
-    audit_record(
-        actor=user, action=AuditEvent.Action.REAUTH_FAILED, changes={"method": method}, request=request
-    )

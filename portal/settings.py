@@ -322,6 +322,8 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT", default=3
 # allauth's own security emails: password and email changed, second factor added or removed.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 USERSESSIONS_TRACK_ACTIVITY = True
+# Ending a session on /accounts/sessions/ is audited (portal/account_adapter.py).
+USERSESSIONS_ADAPTER = "portal.account_adapter.PortalUserSessionsAdapter"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"

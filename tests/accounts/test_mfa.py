@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PASSWORD
-from tests.helpers.accounts import sign_in_recently_authenticated, totp_code
+from tests.helpers.accounts import sign_in_recently_authenticated, totp_code_to_type
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,12 @@ def test_setting_up_an_authenticator_app_with_the_shown_secret(client, alice):
     secret = _shown_secret(html)
 
     wrong = client.post(
-        "/accounts/2fa/totp/activate/", {"code": "000000" if totp_code(secret) != "000000" else "1"}
+        "/accounts/2fa/totp/activate/", {"code": "000000" if totp_code_to_type(secret) != "000000" else "1"}
     )
     assert wrong.status_code == 200
     assert not Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()
 
-    done = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+    done = client.post("/accounts/2fa/totp/activate/", {"code": totp_code_to_type(secret)})
     assert done.status_code == 302
     assert done["Location"] == "/accounts/2fa/recovery-codes/"
     assert Authenticator.objects.filter(user=alice, type=Authenticator.Type.TOTP).exists()

@@ -10,7 +10,7 @@ from django.core import mail
 
 from portal.clients.models import ClientSecret
 from portal.consent.services import consent_grant
-from tests.helpers.accounts import sign_in_recently_authenticated, totp_code
+from tests.helpers.accounts import sign_in_recently_authenticated, totp_code_to_type
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +74,7 @@ def test_rotating_and_revoking_a_secret_tell_the_developer(
 def test_adding_and_removing_a_second_factor_tell_the_account_owner(client, alice):
     sign_in_recently_authenticated(client, alice)
     secret = client.get("/accounts/2fa/totp/activate/").context["form"].secret
-    client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
+    client.post("/accounts/2fa/totp/activate/", {"code": totp_code_to_type(secret)})
     client.post("/accounts/2fa/totp/deactivate/")
     subjects = [message.subject for message in mail.outbox if message.to == ["alice@example.com"]]
     assert any(re.search(r"Authenticator App Activated", subject, re.I) for subject in subjects), subjects

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.accounts import sign_in_password_only, sign_in_with_second_factor, totp_add, totp_code
+from tests.helpers.accounts import (
+    sign_in_password_only,
+    sign_in_with_second_factor,
+    totp_add,
+    totp_code_to_type,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +37,7 @@ def test_a_password_only_staff_session_is_asked_for_the_code_and_comes_back(clie
     assert wrong.status_code == 200
     assert client.get(path).status_code == 302
 
-    done = client.post(response["Location"], {"code": totp_code(secret)})
+    done = client.post(response["Location"], {"code": totp_code_to_type(secret)})
     assert done.status_code == 302
     assert done["Location"] == path
     assert client.get(path).status_code == 200

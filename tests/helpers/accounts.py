@@ -31,6 +31,14 @@ def totp_code(secret: str, *, at: float | None = None) -> str:
     return f"{hotp_value(secret, counter):06d}"
 
 
+def totp_code_to_type(secret: str, *, margin: float = 5.0) -> str:
+    """A code that stays valid for at least `margin` seconds: a browser needs a moment to send it, and
+    allauth accepts only the current 30-second step."""
+    if 30 - time.time() % 30 < margin:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return totp_code(secret)
+
+
 def _record(client, user, records: list[dict]) -> None:
     session = client.session
     session[AUTHENTICATION_METHODS_SESSION_KEY] = records
@@ -80,7 +88,7 @@ def browser_sign_in(page, base: str, username: str, password: str, *, totp_secre
     page.get_by_label("Password:").fill(password)
     page.get_by_role("button", name="Sign In", exact=True).click()
     if totp_secret is not None:
-        page.get_by_label("Code").fill(totp_code(totp_secret))
+        page.get_by_label("Code").fill(totp_code_to_type(totp_secret))
         page.get_by_role("button", name="Sign In", exact=True).click()
     page.get_by_test_id("signed-in-as").wait_for()
 

@@ -17,7 +17,7 @@ from django.test import Client
 
 from portal.audit.models import AuditEvent
 from tests.conftest import PASSWORD
-from tests.helpers.accounts import totp_add, totp_code
+from tests.helpers.accounts import totp_add, totp_code_to_type
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_MESSAGE = "Too many failed login attempts. Try again later."
@@ -77,7 +77,7 @@ def test_a_staff_member_reaches_the_admin_through_the_portal_sign_in(client, sam
     assert response.status_code == 302
     # Staff have a second factor: the password leads to the code, and the code to the admin.
     assert response["Location"] == "/accounts/2fa/authenticate/"
-    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code_to_type(secret)})
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200

@@ -73,6 +73,9 @@ def test_sign_in_page_offers_passkeys_and_the_security_page_lists_every_kind(cli
     html = security.content.decode()
     for kind in ("Authenticator App", "Security Keys", "Recovery Codes"):
         assert kind in html
+    # The account pages share one sub-navigation, which leads to the sessions page.
+    assert '<nav aria-label="Account security"' in html
+    assert 'href="/accounts/sessions/"' in html
     assert 'data-testid="signed-in-as"' in html
 
 

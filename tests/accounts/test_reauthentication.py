@@ -140,3 +140,21 @@ def test_staff_trusting_an_app_confirm_first_but_rejecting_does_not(sam, alice, 
     assert rejected.status_code == 302
     pending.refresh_from_db()
     assert pending.review_status == "rejected"
+
+
+def test_an_admin_approval_asks_again_and_then_applies(alice, make_app, django_user_model):
+    app, _secret = make_app(alice, review_status="pending", skip_authorization=False)
+    root = django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+    admin = Client()
+    sign_in_with_second_factor_long_ago(admin, root)
+    data = {"action": "approve_selected", "_selected_action": [app.pk]}
+    page = admin.post("/admin/clients/application/", data).content.decode()
+    version = re.search(rf'name="version-{app.pk}" value="([0-9a-f]+)"', page).group(1)
+    response = admin.post("/admin/clients/application/", {**data, "apply": "1", f"version-{app.pk}": version})
+    _asked(response, "/admin/clients/application/")
+    app.refresh_from_db()
+    assert app.is_pending
+    done = admin.post(response["Location"], {"password": PASSWORD})
+    assert done.status_code == 302
+    app.refresh_from_db()
+    assert app.review_status == "approved"

@@ -18,6 +18,7 @@ from portal.clients import grants
 from portal.terms.services import terms_accept
 from tests.conftest import PASSWORD
 from tests.developer.conftest import registration
+from tests.helpers.accounts import sign_in_recently_authenticated
 
 
 def _limits(settings, **rates: str) -> None:
@@ -46,7 +47,7 @@ def cc_app(make_app, alice):
 @pytest.fixture
 def developer(client, alice, current_terms):
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return alice
 
 

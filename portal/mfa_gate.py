@@ -43,11 +43,21 @@ def second_factor_required(request: HttpRequest) -> bool:
     return bool(settings.REQUIRE_MFA_FOR_DEVELOPERS and path.startswith(DEVELOPER_PREFIXES))
 
 
+def _back_to(request: HttpRequest) -> str:
+    """Where to return after the challenge: the page itself for a GET; the page an htmx request came from;
+    the area's start page for a plain POST (its URL answers POST only)."""
+    if request.htmx and request.htmx.current_url_abs_path:
+        return request.htmx.current_url_abs_path
+    if request.method == "GET" and not request.htmx:
+        return request.get_full_path()
+    return next(prefix for prefix in STAFF_PREFIXES + DEVELOPER_PREFIXES if request.path.startswith(prefix))
+
+
 def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
     """None when the request may go on; otherwise where to send the person first."""
     if not second_factor_required(request) or used_second_factor(request):
         return None
-    back = request.get_full_path() if request.method == "GET" and not request.htmx else request.path
+    back = _back_to(request)
     if is_mfa_enabled(request.user):
         target = f"{reverse('mfa_reauthenticate')}?{urlencode({REDIRECT_FIELD_NAME: back})}"
         messages.info(request, "This page needs your second factor: confirm it to continue.")

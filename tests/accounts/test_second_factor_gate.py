@@ -49,6 +49,21 @@ def test_an_htmx_request_is_led_to_the_challenge_page(client, sam):
     response = client.get("/staff/", {"q": "x"}, headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"] == "/accounts/2fa/reauthenticate/?next=%2Fstaff%2F"
+    # From a page deeper in: back to that page afterwards.
+    current = "http://testserver/staff/audit/?action=review.trusted"
+    response = client.post("/staff/apps/1/trust/", headers={"HX-Request": "true", "HX-Current-URL": current})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == (
+        "/accounts/2fa/reauthenticate/?next=%2Fstaff%2Faudit%2F%3Faction%3Dreview.trusted"
+    )
+
+
+def test_a_plain_post_comes_back_to_the_staff_start_page(client, sam):
+    totp_add(sam)
+    sign_in_password_only(client, sam)
+    response = client.post("/staff/apps/1/trust/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fstaff%2F"
 
 
 def test_staff_signed_in_with_a_second_factor_reach_both(client, sam):

@@ -20,6 +20,7 @@ COPY deploy ./deploy
 # a real RSA key: give it a throwaway key made in this build step, never part of the image's environment.
 RUN DEBUG=0 SECRET_KEY=collectstatic-only \
     OIDC_RSA_PRIVATE_KEY_BASE64="$(/venv/bin/python deploy/make_oidc_key.py --base64)" \
+    CLIENT_SECRET_HMAC_KEYS=build:collectstatic-only-collectstatic-only \
     /venv/bin/python manage.py collectstatic --noinput
 
 FROM python:3.11-slim-bookworm AS runtime

@@ -192,12 +192,18 @@ class OutageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.db import InterfaceError, OperationalError
+        return outage_response(request, exception)
 
-        if isinstance(exception, CACHE_ERRORS):
-            logger.warning("cache unreachable during %s %s: answering 503", request.method, request.path)
-            return refused_html(request, Decision(False, CACHE_DOWN_RETRY_AFTER, cache_down=True))
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.error("database unreachable during %s %s: answering 503", request.method, request.path)
-            return refused_html(request, Decision(False, DATABASE_DOWN_RETRY_AFTER, cache_down=True))
-        return None
+
+def outage_response(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """The 503 for an exception that means a shared dependency is down, or None for any other exception.
+    Also used by portal.api.middleware, whose fast path calls views outside the middleware chain."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exception, CACHE_ERRORS):
+        logger.warning("cache unreachable during %s %s: answering 503", request.method, request.path)
+        return refused_html(request, Decision(False, CACHE_DOWN_RETRY_AFTER, cache_down=True))
+    if isinstance(exception, OperationalError | InterfaceError):
+        logger.error("database unreachable during %s %s: answering 503", request.method, request.path)
+        return refused_html(request, Decision(False, DATABASE_DOWN_RETRY_AFTER, cache_down=True))
+    return None

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.clients.hmac_keys import parse_hmac_keys
 from portal.device.codes import user_code_generate
 from portal.devkeys import development_oidc_key, development_secret_key
 from portal.envconfig import env_bool, env_int, env_list, env_str
@@ -110,7 +111,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "oauth2_provider",
-    "rest_framework",
     "django_htmx",
     "template_partials",
     "allauth",
@@ -126,6 +126,8 @@ MIDDLEWARE = [
     # any view or DOT sees them (portal/request_guard.py).
     "portal.request_guard.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # /api/* (bearer tokens) skips all below: sessions, CSRF, messages, allauth (portal/api/middleware.py).
+    "portal.api.middleware.ApiFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -189,7 +191,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    # Client secrets only (see portal/clients/hashers.py for why they get their own hasher).
+    # Client secrets only (see portal/clients/hashers.py for why they get their own hashers).
+    "portal.clients.hashers.ClientSecretHMACHasher",
     "portal.clients.hashers.ClientSecretHasher",
 ]
 
@@ -295,6 +298,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY
 SITE_NAME = env_str("SITE_NAME") or "OAuth Developer Portal"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
+# A new account lands in the developer console, whose empty state names the next step (register an app).
+ACCOUNT_SIGNUP_REDIRECT_URL = "developer:application_list"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Mandatory in production: it is what lets sign-up hide whether an email address already has an account
@@ -344,7 +349,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "portal.clients.validators.PortalOAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "portal.clients.backends.PortalOAuthLibCore",
     "APPLICATION_ADMIN_CLASS": "portal.clients.admin.ApplicationAdmin",
-    "CLIENT_SECRET_HASHER": "client_secret_pbkdf2_sha256",
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     "SCOPES": {
         "openid": "Sign you in with your account (OpenID Connect)",
         "profile": "See your name and username",
@@ -413,13 +418,24 @@ OAUTH2_PROVIDER = {
 # disabled per app instead (see the RFC 9700 comment above), which DOT's static check cannot see.
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W001", "oauth2_provider.W002"]
 
-# --- Resource API (Django REST framework): bearer tokens only --------------------------------
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth2_provider.contrib.rest_framework.OAuth2Authentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "UNAUTHENTICATED_USER": None,
-}
+# --- Performance (issue 11): client-secret HMAC keys, persistent connections -----------------
+# The client-secret hasher's keys, "id:key,id:key", the first current (portal/clients/hashers.py). Apart
+# from SECRET_KEY so either can rotate alone; an old key stays listed until its hashes were re-hashed.
+CLIENT_SECRET_HMAC_KEYS = parse_hmac_keys(
+    _required_in_production(
+        "CLIENT_SECRET_HMAC_KEYS",
+        lambda: "dev:" + development_secret_key(BASE_DIR / ".devkeys" / "client_secret_hmac"),
+    )
+)
+# Older client-secret hashes (PBKDF2) are re-hashed with the HMAC hasher on their first successful use.
+# Off only while an adopted DOT deployment still serves the same database: it cannot verify HMAC hashes.
+CLIENT_SECRET_REHASH = env_bool("CLIENT_SECRET_REHASH", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several workers on one SQLite file: a transaction that reads, then writes (every token request)
+    # fails at once with "database is locked" when another took the write lock meanwhile. Taking the
+    # lock at BEGIN makes them queue instead. (WAL mode would help more, but it is a property of the file
+    # that opening it must not change: benchmarks/compare_stock.py sets it on its own files.)
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 
 # --- Security headers --------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

@@ -9,6 +9,7 @@ from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 
 from portal.clients.introspection import IntrospectTokenView
+from portal.clients.token_view import TokenView
 from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
 from portal.device import views as device_views
@@ -22,7 +23,7 @@ portal_protocol_patterns = [
     path("authorize/", AuthorizationView.as_view(), name="authorize"),
     path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
     path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
-    path("token/", device_views.TokenView.as_view(), name="token"),
+    path("token/", TokenView.as_view(), name="token"),
     path(
         "device-authorization/",
         device_views.DeviceAuthorizationView.as_view(),

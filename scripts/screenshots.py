@@ -20,27 +20,59 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 
-# The consent screen of seed_demo's approved, untrusted app (PKCE S256 with a fixed, throwaway challenge).
+# The consent screen of seed_demo's approved, untrusted app (PKCE S256 with a fixed, throwaway challenge;
+# prompt=consent shows it even after erin allowed the app on an earlier run).
 CONSENT_URL = (
     "/o/authorize/?response_type=code&client_id=demo-consent-app"
     "&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback&scope=openid+profile+email+read&state=screenshot"
-    "&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    "&code_challenge_method=S256&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&prompt=consent"
 )
 
-# file name, path, demo user to sign in as (None: signed out), links to follow from there
+LAPTOP = {"width": 1200, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+# file name, path, demo user to sign in as (None: signed out), links to follow from there, viewport
 PAGES = [
-    ("home", "/", None, []),
-    ("sign-in", "/accounts/login/", None, []),
-    ("developer-apps", "/developer/", "alice", []),
-    ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"]),
-    ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"]),
-    ("developer-register", "/developer/apps/new/", "alice", []),
-    ("staff-queue", "/staff/", "staff", []),
-    ("staff-review", "/staff/", "staff", ["Alice's Second App (pending review)"]),
-    ("staff-audit-log", "/staff/audit/", "staff", []),
-    ("consent", CONSENT_URL, "erin", []),
-    ("connected-apps", "/accounts/connected-apps/", "erin", []),
+    ("home", "/", None, [], LAPTOP),
+    ("sign-in", "/accounts/login/", None, [], LAPTOP),
+    ("developer-apps", "/developer/", "alice", [], LAPTOP),
+    ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"], LAPTOP),
+    ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"], LAPTOP),
+    ("developer-register", "/developer/apps/new/", "alice", [], LAPTOP),
+    ("staff-queue", "/staff/", "staff", [], LAPTOP),
+    ("staff-review", "/staff/", "staff", ["Alice's Second App (pending review)"], LAPTOP),
+    ("staff-audit-log", "/staff/audit/", "staff", [], LAPTOP),
+    ("consent", CONSENT_URL, "erin", [], LAPTOP),
+    ("phone-consent", CONSENT_URL, "erin", [], PHONE),
+    ("connected-apps", "/accounts/connected-apps/", "erin", [], LAPTOP),
+    ("phone-developer-apps", "/developer/", "alice", [], PHONE),
+    ("phone-developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"], PHONE),
+    ("phone-staff-queue", "/staff/", "staff", [], PHONE),
+    ("phone-connected-apps", "/accounts/connected-apps/", "erin", [], PHONE),
 ]
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_placeholder("Username or email").fill(username)
+    page.get_by_label("Password:").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+def allow_consent_app(browser, base: str) -> None:
+    """erin allows the consent app once, so connected apps lists it (the redirect to the demo callback
+    fails: nothing listens there, and nothing needs to)."""
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    sign_in(page, base, "erin")
+    page.goto(f"{base}{CONSENT_URL}")
+    allow = page.get_by_role("button", name="Allow")
+    if allow.count():
+        page.route("http://127.0.0.1:8765/**", lambda route: route.fulfill(body="Signed in."))
+        allow.click()
+        page.wait_for_url("http://127.0.0.1:8765/**")
+    context.close()
 
 
 def main() -> None:
@@ -50,14 +82,13 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for name, path, username, links in PAGES:
-            context = browser.new_context(viewport={"width": 1200, "height": 800})
+        for name, path, username, links, viewport in PAGES:
+            if name == "connected-apps":
+                allow_consent_app(browser, base)
+            context = browser.new_context(viewport=viewport)
             page = context.new_page()
             if username:
-                page.goto(f"{base}/accounts/login/")
-                page.get_by_placeholder("Username or email").fill(username)
-                page.get_by_label("Password:").fill(DEMO_PASSWORD)
-                page.get_by_role("button", name="Sign In").click()
+                sign_in(page, base, username)
             page.goto(f"{base}{path}")
             for link in links:
                 page.get_by_role("link", name=link, exact=True).first.click()

@@ -46,6 +46,7 @@ def _fast_password_hashing(settings):
     # keep the portal's own hasher, so what the tests exercise is what production stores.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
+        "portal.clients.hashers.ClientSecretHMACHasher",
         "portal.clients.hashers.ClientSecretHasher",
     ]
 

@@ -1,46 +1,19 @@
-"""Resource endpoints for OAuth clients. Bearer tokens only (REST_FRAMEWORK in settings).
+"""Resource endpoints for OAuth clients. Bearer tokens only (portal.api.bearer).
 
 Missing or bad token: 401 with a WWW-Authenticate challenge; valid token without the scope: 403.
 """
 
 from __future__ import annotations
 
-from oauth2_provider.contrib.rest_framework import TokenHasScope
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.request import Request
-from rest_framework.response import Response
+from django.http import HttpRequest, HttpResponse
+
+from portal.api.bearer import bearer_token_with_scope, json_response
 
 
-class _UserTokenWithScope(TokenHasScope):
-    """The token carries `scope` and speaks for a user (a client-credentials token speaks for nobody)."""
-
-    scope = ""
-
-    def get_scopes(self, request, view):
-        return [self.scope]
-
-    def has_permission(self, request, view):
-        if not super().has_permission(request, view):
-            return False
-        if request.auth.user_id is None:
-            self.message = "This endpoint describes a user; a client-credentials token has no user."
-            return False
-        return True
-
-
-class _ScopeRead(_UserTokenWithScope):
-    scope = "read"
-
-
-class _ScopeGroups(_UserTokenWithScope):
-    scope = "groups"
-
-
-@api_view(["GET"])
-@permission_classes([_ScopeRead])
-def me(request: Request) -> Response:
+@bearer_token_with_scope("read")
+def me(request: HttpRequest) -> HttpResponse:
     user = request.user
-    return Response(
+    return json_response(
         {
             "id": user.pk,
             "username": user.get_username(),
@@ -51,8 +24,7 @@ def me(request: Request) -> Response:
     )
 
 
-@api_view(["GET"])
-@permission_classes([_ScopeGroups])
-def groups(request: Request) -> Response:
+@bearer_token_with_scope("groups")
+def groups(request: HttpRequest) -> HttpResponse:
     names = list(request.user.groups.order_by("name").values_list("name", flat=True))
-    return Response({"groups": names})
+    return json_response({"groups": names})

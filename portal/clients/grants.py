@@ -17,6 +17,15 @@ ALL = frozenset(ORDER)
 SELF_SERVICE = frozenset({AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE})
 # RFC 9700 2.1.2 (implicit, and the hybrid flow's front-channel tokens) and 2.4 (password).
 DEPRECATED = frozenset({IMPLICIT, PASSWORD, OPENID_HYBRID})
+# How people read each grant, in the portal's sentence case (DOT's own labels mix cases).
+LABELS = {
+    AUTHORIZATION_CODE: "Authorization code",
+    CLIENT_CREDENTIALS: "Client credentials",
+    DEVICE_CODE: "Device code",
+    IMPLICIT: "Implicit",
+    PASSWORD: "Password",
+    OPENID_HYBRID: "OpenID Connect hybrid",
+}
 # Grants whose flow sends the user's browser back to the app, so they need a redirect URI.
 REDIRECTING = frozenset({AUTHORIZATION_CODE, IMPLICIT, OPENID_HYBRID})
 

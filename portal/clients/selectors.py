@@ -74,7 +74,7 @@ def active_tokens_of(application) -> QuerySet:
         get_access_token_model()
         .objects.filter(application=application, expires__gt=timezone.now())
         .select_related("user")
-        .only("id", "scope", "created", "expires", "user__username", "application_id")
+        .only("id", "token_checksum", "scope", "created", "expires", "user__username", "application_id")
         .order_by("-id")
     )
 

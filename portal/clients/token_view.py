@@ -1,4 +1,14 @@
-"""DOT's token endpoint behind the portal's rate limits (mounted as ``oauth2_provider:token``)."""
+"""The token endpoint (mounted as ``oauth2_provider:token``): DOT's TokenView, with three changes.
+
+- Rate limits per address and per client (portal/ratelimits.py), counted before DOT sees the request.
+- Every grant goes through oauthlib and the portal's validator, the device grant included
+  (`PortalOAuth2Validator.validate_device_code` decides pending, slow_down, expired, denied and the
+  one-time exchange). DOT 3.4.1's own device branch looked the code up without its client and 500ed on a
+  missing one (see the oauthlib pin in pyproject.toml).
+- No re-read of the token just issued: DOT looks the new access token up again by its checksum only to send
+  the `app_authorized` signal with it (one of the three statements of a client-credentials request).
+  Nothing in the portal listens to that signal, so the re-read is skipped unless something does.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.views import TokenView
+from django.views.decorators.debug import sensitive_post_parameters
+from oauth2_provider import views as dot_views
+from oauth2_provider.signals import app_authorized
 
 from portal.ratelimits import client_ip, hit, refused_oauth
 
@@ -29,7 +41,7 @@ def _presented_client_id(request: HttpRequest) -> str | None:
 
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
-class RateLimitedTokenView(TokenView):
+class TokenView(dot_views.TokenView):
     """DOT's token endpoint, counted per address and per client before DOT sees the request. Fails open
     when the cache is down: every app's token refresh depends on this endpoint, and a client secret is
     a long random value stored hashed, so the limit guards capacity, not a guessable credential."""
@@ -44,4 +56,14 @@ class RateLimitedTokenView(TokenView):
         return None if decision.allowed else refused_oauth(decision)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self.refused_by_limits(request) or super().post(request, *args, **kwargs)
+        return self.refused_by_limits(request) or self.authorization_flow_token_response(request)
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if app_authorized.has_listeners():
+            return super().authorization_flow_token_response(request, *args, **kwargs)
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response

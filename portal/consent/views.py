@@ -37,6 +37,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView as DOTAuthorizationView
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
+from portal import confirm
 from portal.clients.selectors import application_by_client_id
 from portal.clients.status_messages import UNUSABLE_TITLES
 from portal.consent import flows
@@ -377,6 +378,16 @@ def connected_apps(request: HttpRequest) -> HttpResponse:
 @require_POST
 def connected_app_revoke(request: HttpRequest, application_id: int) -> HttpResponse:
     application = connection_get_for_user(user=request.user, application_id=application_id)
+    name = application.name
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke the access of {name}?",
+            message=f"{name} is signed out of your account at once: its tokens stop working, and it has to "
+            "ask you again the next time you use it.",
+            confirm_label="Revoke access",
+            cancel_url=reverse("connected_apps"),
+        )
     connection_revoke(user=request.user, application=application, request=request)
     if request.htmx:
         # The row is swapped for this fragment, which holds only out-of-band updates: the row goes away.

@@ -45,7 +45,9 @@ class ApplicationForm(forms.ModelForm):
     privacy_policy_url = _url_field("Privacy policy URL")
     terms_of_service_url = _url_field("Terms of service URL")
     grant_types = forms.MultipleChoiceField(
-        choices=[(value, label) for value, label in get_application_model().GRANT_TYPES],
+        choices=[
+            (value, grants.LABELS.get(value, label)) for value, label in get_application_model().GRANT_TYPES
+        ],
         widget=forms.CheckboxSelectMultiple,
         help_text="Choose every flow the app uses.",
     )

@@ -12,21 +12,23 @@ import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oauth2_provider.models import get_application_model
 
-from portal import ratelimits
+from portal import confirm, ratelimits
 from portal.clients import selectors, services
 from portal.clients.proposals import proposed_change_rows
-from portal.developer import reveal
+from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
+from portal.htmx import render_partial_or_page, wants_fragment
+from portal.pagination import keyset_page
 from portal.reauth import reauthentication_require
 from portal.terms.selectors import terms_current, terms_to_accept
 from portal.terms.services import terms_accept
@@ -95,12 +97,24 @@ def application_create(request: HttpRequest) -> HttpResponse:
         instance=Application(user=request.user),
         initial={"client_type": Application.CLIENT_CONFIDENTIAL, "grant_types": ["authorization-code"]},
     )
+    submission = request.POST.get("submission", "")
+    if request.method == "POST" and not once.claim(request.user, "register", submission):
+        # The same form sent again (a double click, a resent POST): the first one registered the app.
+        first = once.result_of(request.user, "register", submission)
+        messages.info(request, "This form was sent twice; the app was registered once.")
+        if first is None:
+            return redirect("developer:application_list")
+        return redirect("developer:application_detail", pk=first)
     if request.method == "POST" and form.is_valid():
         app, secret = services.application_register(
             owner=request.user, values=form.values(), logo=form.normalized_logo, request=request
         )
+        once.remember(request.user, "register", submission, app.pk)
         return reveal.redirect_revealing(request, app, secret, created=True)
-    return render(request, "developer/application_form.html", {"form": form, "app": None})
+    if request.method == "POST":
+        once.release(request.user, "register", submission)
+    context = {"form": form, "app": None, "submission": once.new_token()}
+    return render(request, "developer/application_form.html", context)
 
 
 @login_required
@@ -172,8 +186,17 @@ def secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
-        template = "developer/application_detail.html" + ("#secrets" if request.htmx else "")
-        return render(request, template, _detail_context(request, app, rotate_form=form))
+        context = _detail_context(request, app, rotate_form=form)
+        return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
+    if not form.cleaned_data["grace"] and confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title="Rotate with no grace period?",
+            message=f"The current secret of {app.name} stops working the moment you confirm. A client in "
+            "production that still uses it fails at once, until it is given the new secret.",
+            confirm_label="Rotate now, break the current secret",
+            cancel_url=reverse("developer:application_detail", args=[app.pk]),
+        )
     reauthentication_require(request)
     secret = services.application_rotate_secret(
         application=app, grace=form.grace_period(), actor=request.user, request=request
@@ -191,32 +214,55 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
     app = selectors.application_of(request.user, pk)
     secret = selectors.secret_of(app, secret_pk)
     if secret.is_current:
-        messages.error(request, "The current secret cannot be revoked; rotate it instead.")
+        notice = "The current secret cannot be revoked; rotate it instead."
+    elif confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke the previous secret …{secret.last_four} now?",
+            message="It stops working at once, before its grace period ends. Any client still using it fails "
+            "until it is given the current secret.",
+            confirm_label="Revoke it now",
+            cancel_url=reverse("developer:application_detail", args=[app.pk]),
+        )
     else:
         reauthentication_require(request)
         services.client_secret_revoke(secret=secret, actor=request.user, request=request)
-        messages.success(request, f"The previous secret …{secret.last_four} no longer works.")
-    if request.htmx:
-        return render(request, "developer/application_detail.html#secrets", _detail_context(request, app))
+        notice = f"The previous secret …{secret.last_four} no longer works."
+    if wants_fragment(request):
+        # Said here, in the part of the page that changed, not on whatever page is loaded next.
+        context = _detail_context(request, app, notice=notice)
+        return render_partial_or_page(request, "developer/application_detail.html", "secrets", context)
+    messages.success(request, notice)
     return redirect("developer:application_detail", pk=app.pk)
 
 
-def _token_page(request: HttpRequest, app):
-    paginator = Paginator(selectors.active_tokens_of(app), TOKENS_PER_PAGE)
-    return paginator.get_page(request.GET.get("page"))
+def _token_page(app, params: QueryDict):
+    # Keyset pages: the oldest of 100,000 tokens costs what the newest does (portal/pagination.py).
+    page = keyset_page(selectors.active_tokens_of(app), params, per_page=TOKENS_PER_PAGE, fields=("id",))
+    if not page.object_list and page.cursor:
+        # A page emptied by revoking its last token: show the newest page rather than an empty one.
+        page = keyset_page(
+            selectors.active_tokens_of(app), QueryDict(), per_page=TOKENS_PER_PAGE, fields=("id",)
+        )
+    return page
+
+
+def _token_list_url(app, page) -> str:
+    url = reverse("developer:token_list", args=[app.pk])
+    return f"{url}?{page.cursor}" if page.cursor else url
 
 
 @login_required
 @require_GET
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
-    template = "developer/token_list.html" + ("#tokens" if request.htmx else "")
     context = {
         "app": app,
-        "page": _token_page(request, app),
+        "page": _token_page(app, request.GET),
+        "token_count": selectors.active_tokens_of(app).count(),
         "confirm_form": ConfirmNameForm(expected=app.name),
     }
-    return render(request, template, context)
+    return render_partial_or_page(request, "developer/token_list.html", "tokens", context)
 
 
 @login_required
@@ -224,11 +270,34 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
     app = selectors.application_of(request.user, pk)
     token = selectors.active_token_of(app, token_pk)
+    who = token.user.get_username() if token.user else "the app itself"
+    if confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=f"Revoke token {token.token_checksum[:8]}…?",
+            message=f"This token of {who} and its refresh token stop working at once; the app's next API "
+            "call with it fails.",
+            confirm_label="Revoke the token",
+            cancel_url=reverse("developer:token_list", args=[app.pk]),
+        )
     services.access_token_revoke(token=token, actor=request.user, request=request)
-    if request.htmx:
-        return HttpResponse("")  # the row is swapped out in place
-    messages.success(request, "The token was revoked; the next API call with it fails.")
-    return redirect("developer:token_list", pk=app.pk)
+    notice = "The token was revoked; the next API call with it fails."
+    # The form carries the cursor of the page it was on, so the list comes back where the person was.
+    page = _token_page(app, QueryDict(request.POST.get("cursor", "")))
+    if wants_fragment(request):
+        # The whole list comes back, so the count and the pages are right after the row goes.
+        context = {
+            "app": app,
+            "page": page,
+            "token_count": selectors.active_tokens_of(app).count(),
+            "confirm_form": ConfirmNameForm(expected=app.name),
+            "notice": notice,
+        }
+        response = render_partial_or_page(request, "developer/token_list.html", "tokens", context)
+        response["HX-Replace-Url"] = _token_list_url(app, page)
+        return response
+    messages.success(request, notice)
+    return redirect(_token_list_url(app, page))
 
 
 @login_required
@@ -239,9 +308,13 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         reauthentication_require(request)
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
-        messages.success(
-            request, f"Revoked {count} access token(s) and every refresh token and pending code."
-        )
+        tokens = f"{count} access token{pluralize(count)}"
+        messages.success(request, f"Revoked {tokens} and every refresh token and pending code.")
         return redirect("developer:token_list", pk=app.pk)
-    context = {"app": app, "page": _token_page(request, app), "confirm_form": form}
+    context = {
+        "app": app,
+        "page": _token_page(app, request.GET),
+        "token_count": selectors.active_tokens_of(app).count(),
+        "confirm_form": form,
+    }
     return render(request, "developer/token_list.html", context)

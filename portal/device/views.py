@@ -7,10 +7,9 @@ disagree (see the oauthlib pin in pyproject.toml):
   client (only approved apps: the portal's validator answers `invalid_client` with the reason) and the
   scopes; this view also requires the app to have registered the device grant, stores the grant through
   the portal's service and makes `verification_uri` absolute on the portal's origin.
-- `TokenView` (POST /o/token/) sends device polls through oauthlib's DeviceCodeGrant like every other
-  grant, so the portal's validator (`validate_device_code`) decides pending, slow_down, expired, denied
-  and the one-time exchange. DOT's own branch looked the code up without its client and 500ed on a
-  missing one.
+- The token endpoint (portal/clients/token_view.py) sends device polls through oauthlib's DeviceCodeGrant
+  like every other grant, so the portal's validator (`validate_device_code`) decides pending, slow_down,
+  expired, denied and the one-time exchange.
 - `ServerMetadataView` adds `device_authorization_endpoint` (RFC 8628 4) to the RFC 8414 metadata.
 
 The person's side is the portal's: `/o/device/` (the advertised verification_uri) to type the code, then
@@ -39,7 +38,6 @@ from oauth2_provider.views import OAuthServerMetadataView
 from portal import ratelimits
 from portal.clients import grants
 from portal.clients.selectors import application_by_client_id
-from portal.clients.token_view import RateLimitedTokenView
 from portal.consent import scopes as consent_scopes
 from portal.consent.selectors import consent_for
 from portal.device import codes
@@ -102,13 +100,6 @@ class DeviceAuthorizationView(DOTDeviceAuthorizationView):
         body["user_code"] = codes.user_code_display(body["user_code"])
         # RFC 6749 5.1 asks this of token responses; these codes are credentials just the same.
         return JsonResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-
-class TokenView(RateLimitedTokenView):
-    def post(self, request, *args, **kwargs):
-        # Every grant, the device grant included, goes through oauthlib and the portal's validator, behind
-        # the portal's per-client and per-address limits.
-        return self.refused_by_limits(request) or self.authorization_flow_token_response(request)
 
 
 class ServerMetadataView(OAuthServerMetadataView):

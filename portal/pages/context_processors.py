@@ -33,16 +33,17 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        if url_name == "staff:review_queue":
-            label = _with_review_count(label)
-        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        counted = url_name == "staff:review_queue"
+        if counted:
+            label = review_nav_label()
+        items.append({"label": label, "url": url, "active": request.path.startswith(url), "counted": counted})
     context["nav_items"] = items
     return context
 
 
-def _with_review_count(label: str) -> str:
+def review_nav_label() -> str:
     # How many apps wait for staff, e.g. "Staff review (3)"; one COUNT query, for staff only.
     from portal.review.selectors import review_queue_count
 
     count = review_queue_count()
-    return f"{label} ({count})" if count else label
+    return f"Staff review ({count})" if count else "Staff review"

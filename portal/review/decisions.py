@@ -94,6 +94,9 @@ class Decision:
     section: str = "status"  # "change" (in the proposal's box), "status" or "danger"
     # Trusting, suspending, approving: staff re-authenticate first (portal/reauth.py).
     reauthenticate: bool = False
+    # Non-empty: staff confirm first (portal/confirm.py), for one-click decisions with wide effects.
+    confirm_title: str = ""  # {name} is filled in
+    confirm_message: str = ""
 
     @property
     def needs_reason(self) -> bool:

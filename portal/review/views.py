@@ -8,6 +8,7 @@ to the review page (post/redirect/get) with a message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -15,12 +16,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django.views.decorators.vary import vary_on_headers
 from oauth2_provider.models import get_application_model
 
+from portal import confirm
 from portal.audit.selectors import audit_events
 from portal.clients.proposals import proposed_change_rows
+from portal.htmx import render_partial_or_page, wants_fragment
+from portal.pages.context_processors import review_nav_label
 from portal.reauth import reauthentication_require
 from portal.review import decisions, forms, selectors, services
 from portal.review.access import staff_required
@@ -29,10 +33,6 @@ from portal.review.forms import valid_filters
 
 QUEUE_PAGE_SIZE = 50
 RECENT_EVENTS = 10
-
-
-def _wants_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _get_application(pk: int):
@@ -44,7 +44,6 @@ def _get_application(pk: int):
 
 @staff_required
 @require_GET
-@vary_on_headers("HX-Request")
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None)
     filters = valid_filters(form)
@@ -53,8 +52,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "review/queue.html#queue" if _wants_fragment(request) else "review/queue.html"
-    return render(request, template, context)
+    return render_partial_or_page(request, "review/queue.html", "queue", context)
 
 
 def _review_context(
@@ -94,21 +92,22 @@ def _review_context(
 
 @staff_required
 @require_GET
-@vary_on_headers("HX-Request")
 def application_review(request: HttpRequest, pk: int) -> HttpResponse:
     application = _get_application(pk)
-    template = "review/application_review.html"
-    if _wants_fragment(request):
-        template += "#review"
-    return render(request, template, _review_context(application))
+    return render_partial_or_page(
+        request, "review/application_review.html", "review", _review_context(application)
+    )
 
 
 def _decided(request: HttpRequest, application, notice: str) -> HttpResponse:
-    if _wants_fragment(request):
+    if wants_fragment(request):
         application = _get_application(application.pk)
-        return render(
+        response = render(
             request, "review/application_review.html#review", _review_context(application, notice=notice)
         )
+        # The navigation's "Staff review (n)" is outside the swapped part: portal.js updates it.
+        response["HX-Trigger"] = json.dumps({"reviewCountChanged": {"label": review_nav_label()}})
+        return response
     messages.success(request, notice)
     return redirect("staff:application_review", pk=application.pk)
 
@@ -117,7 +116,7 @@ def _refused(request: HttpRequest, application, error: str, *, bound=None) -> Ht
     """A decision that could not be taken: the form's errors, or a state that changed meanwhile."""
     application = _get_application(application.pk)
     context = _review_context(application, bound=bound, error=error)
-    if _wants_fragment(request):
+    if wants_fragment(request):
         # 200, so htmx swaps the errors in (it leaves 4xx responses alone by default).
         return render(request, "review/application_review.html#review", context)
     return render(request, "review/application_review.html", context, status=400)
@@ -141,6 +140,15 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
     """Every decision of portal/review/decisions.py, mounted once per decision by urls.py."""
     decision = decisions.BY_CODE[code]
     application = _get_application(pk)
+    if decision.confirm_message and confirm.confirmation_needed(request):
+        return confirm.ask(
+            request,
+            title=decision.confirm_title.format(name=application.name),
+            message=decision.confirm_message,
+            confirm_label=decision.label,
+            cancel_url=reverse("staff:application_review", args=[application.pk]),
+            danger=decision.style == "danger",
+        )
     form = forms.DecisionForm(request.POST, decision=decision)
     if not form.is_valid():
         # A mangled version (the field is hidden) is a page that no longer matches, said in those words.

@@ -115,7 +115,7 @@ def probe(manifest: dict) -> dict:
     page = client.get("/accounts/connected-apps/").content.decode()
     out["connected_apps"] = re.findall(r'data-app="([^"]+)"', page)
     revoked_app = next(token["app"] for token in manifest["live_tokens"] if token["user"] == "erin")
-    response = client.post(f"/accounts/connected-apps/{revoked_app}/revoke/")
+    response = client.post(f"/accounts/connected-apps/{revoked_app}/revoke/", {"confirmed": "yes"})
     client.logout()
     out["connected_app_revoke"] = {
         "app": revoked_app,

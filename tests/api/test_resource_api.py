@@ -106,3 +106,80 @@ def test_a_client_credentials_token_has_no_user_to_describe(client, app):
     response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 403
     assert "client-credentials token has no user" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_fails_on_the_very_next_request(client, app, erin):
+    token = _token(app, erin, "read")
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    get_access_token_model().objects.get().revoke()
+    response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+@pytest.mark.django_db
+def test_a_suspended_apps_tokens_fail_at_once(client, app, erin):
+    token = _token(app, erin, "read")
+    type(app).objects.filter(pk=app.pk).update(review_status="suspended")
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_deactivated_persons_tokens_fail(client, app, erin):
+    token = _token(app, erin, "read")
+    erin.is_active = False
+    erin.save()
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+@pytest.mark.django_db
+def test_api_calls_never_touch_the_session_or_csrf(client, app, erin, alice):
+    # Even with a signed-in browser session alongside, an API call sets no cookie and varies on none:
+    # the browser middleware does not run for it.
+    client.force_login(alice)
+    token = _token(app, erin, "read")
+    response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cache-Control"] == "no-store"
+    # A session cookie is no credential here.
+    assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer " + "x" * 100_000, "Bearer ünïcode", "bearer  spaced-out  ", "Bearer"],
+)
+def test_odd_authorization_headers_are_401_not_500(client, header):
+    assert client.get("/api/me", HTTP_AUTHORIZATION=header).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_nul_byte_in_the_bearer_token_is_a_clear_400(client):
+    # portal/request_guard.py refuses it before any lookup (PostgreSQL cannot compare with NUL).
+    response = client.get("/api/me", HTTP_AUTHORIZATION="Bearer tok\x00en")
+    assert response.status_code == 400 and "NUL byte" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_reads_are_allowed(client, app, erin):
+    token = _token(app, erin, "read")
+    response = client.post("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "POST" not allowed.'}
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.head("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_groups_costs_two_queries(client, app, erin, django_assert_num_queries):
+    erin.groups.add(Group.objects.create(name="beta-testers"))
+    token = _token(app, erin, "groups")
+    with django_assert_num_queries(2):  # the token with its person and app, then the groups
+        response = client.get("/api/groups", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.json() == {"groups": ["beta-testers"]}

@@ -193,6 +193,7 @@ def test_revoking_a_connected_app_makes_its_token_fail(page: Page, erin, printer
     expect(row).to_contain_text("Photo Printer")
     expect(row).to_contain_text("See your email address")
     row.get_by_role("button", name="Revoke access of Photo Printer").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Revoke access").click()
     # htmx removed the row in place: no navigation, a status line instead.
     expect(page.get_by_role("status")).to_have_text("Photo Printer no longer has access to your account.")
     expect(page.get_by_test_id("connected-app")).to_have_count(0)

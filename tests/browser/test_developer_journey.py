@@ -35,7 +35,7 @@ def _logo_file(tmp_path) -> str:
 
 def _copy_secret(page: Page) -> str:
     shown = page.get_by_test_id("client-secret").input_value()
-    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Copy", exact=True).click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == shown
     return shown
@@ -72,7 +72,7 @@ def test_register_rotate_and_revoke(
 
     expect(page.get_by_test_id("review-status")).to_have_text("Pending review")
     first_secret = _copy_secret(page)
-    client_id = page.get_by_test_id("client-id").inner_text()
+    client_id = page.get_by_test_id("client-id").input_value()
     expect(page.locator("img.app-logo")).to_be_visible()
 
     # Reloading shows the last four characters, never the secret again.
@@ -116,6 +116,9 @@ def test_register_rotate_and_revoke(
     expect(row).to_contain_text("erin")
     expect(row).to_contain_text("read")
     row.get_by_role("button", name="Revoke").click()
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_contain_text("and its refresh token stop working at once")
+    dialog.get_by_role("button", name="Revoke the token").click()
     expect(page.get_by_test_id("token-row")).to_have_count(0)
 
     assert oauth.get(f"{base}/api/me").status_code == 401

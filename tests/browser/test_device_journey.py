@@ -71,6 +71,7 @@ def test_a_tv_is_connected_by_code_and_disconnected_under_connected_apps(
     # Later the person takes the TV's access back.
     page.goto(f"{base}/accounts/connected-apps/")
     page.get_by_role("button", name="Revoke access of Living Room TV").click()
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Revoke access").click()
     expect(page.get_by_text("Living Room TV no longer has access to your account.")).to_be_visible()
     assert requests.get(f"{base}/api/me", headers=bearer, timeout=10).status_code == 401
     refreshed = requests.post(

@@ -71,7 +71,7 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     developer.get_by_role("textbox", name="Redirect URIs", exact=True).fill(LOOPBACK_CALLBACK)
     developer.get_by_role("button", name="Register app").click()
     secret = developer.get_by_test_id("client-secret").input_value()
-    client_id = developer.get_by_test_id("client-id").inner_text()
+    client_id = developer.get_by_test_id("client-id").input_value()
     app = Application.objects.get(client_id=client_id)
     assert app.review_status == "pending"
 
@@ -106,6 +106,8 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_test_id("review-status")).to_have_text("Approved")
     page.get_by_role("button", name="Mark trusted").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text("not shown a consent screen")
+    page.get_by_test_id("confirm-dialog").get_by_role("button", name="Mark trusted").click()
     expect(page.get_by_test_id("trusted")).to_be_visible()
     app.refresh_from_db()
     assert app.is_approved and app.skip_authorization

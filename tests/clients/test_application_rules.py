@@ -37,7 +37,7 @@ def test_the_secret_is_stored_hashed_and_verifies(alice, make_app):
     app, secret = make_app(alice)
     app.refresh_from_db()
     assert secret not in app.client_secret
-    assert app.client_secret.startswith("client_secret_pbkdf2_sha256$")
+    assert app.client_secret.startswith("client_secret_hmac_sha256$")
     assert check_password(secret, app.client_secret)
 
 

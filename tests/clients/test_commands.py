@@ -54,3 +54,33 @@ def test_seed_demo_refuses_to_create_known_passwords_in_production(settings):
     with pytest.raises(Exception, match="--force"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not get_user_model().objects.filter(username="alice").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_run_again_keeps_the_demo_apps_and_rotates_only_the_printed_secrets(settings, erin):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model
+    from oauth2_provider.oauth2_validators import set_token_value
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    apps = get_application_model().objects
+    first_pks = set(apps.values_list("pk", flat=True))
+    trusted = apps.get(client_id="demo-trusted-app")
+    token = get_access_token_model()(
+        user=erin, application=trusted, scope="read", expires=timezone.now() + timedelta(hours=1)
+    )
+    set_token_value(token, "kept-token")
+    token.save()
+
+    out = io.StringIO()
+    call_command("seed_demo", "--base-url", "http://127.0.0.1:8123", stdout=out)
+    text = out.getvalue()
+    assert set(apps.values_list("pk", flat=True)) == first_pks
+    assert get_access_token_model().objects.filter(pk=token.pk).exists()
+    trusted_secret, consent_secret = [part.split()[0] for part in text.split("client_secret=")[1:3]]
+    assert check_password(trusted_secret, apps.get(client_id="demo-trusted-app").client_secret)
+    assert check_password(consent_secret, apps.get(client_id="demo-consent-app").client_secret)
+    assert "http://127.0.0.1:8123/accounts/login/" in text

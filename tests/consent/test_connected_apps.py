@@ -87,7 +87,7 @@ def test_revoking_removes_everything_at_once_and_is_audited(client, erin, consen
     assert get_id_token_model().objects.filter(user=erin).exists()
     consent = Consent.objects.get(user=erin, application=app)
 
-    response = client.post(f"/accounts/connected-apps/{consent.application_id}/revoke/")
+    response = client.post(f"/accounts/connected-apps/{consent.application_id}/revoke/", {"confirmed": "yes"})
     assert response.status_code == 302 and response["Location"] == "/accounts/connected-apps/"
     assert "Photo Printer no longer has access" in client.get(response["Location"]).content.decode()
     for model in (get_access_token_model, get_refresh_token_model, get_id_token_model, get_grant_model):
@@ -124,7 +124,7 @@ def test_revoking_keeps_other_peoples_and_other_apps_tokens(
     charlies = _connect(client, charlie, app, secret)
     client.force_login(erin)
     consent = Consent.objects.get(user=erin, application=app)
-    client.post(f"/accounts/connected-apps/{consent.application_id}/revoke/")
+    client.post(f"/accounts/connected-apps/{consent.application_id}/revoke/", {"confirmed": "yes"})
     client.logout()
     assert client.get("/api/me", **_bearer(erins)).status_code == 401
     assert client.get("/api/me", **_bearer(erins_other)).status_code == 200
@@ -139,7 +139,9 @@ def test_with_htmx_the_row_is_removed_in_place(client, erin, alice, consent_app,
     consent = Consent.objects.get(user=erin, application=app)
 
     response = client.post(
-        f"/accounts/connected-apps/{consent.application_id}/revoke/", HTTP_HX_REQUEST="true"
+        f"/accounts/connected-apps/{consent.application_id}/revoke/",
+        {"confirmed": "yes"},
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     fragment = response.content.decode()
@@ -149,7 +151,9 @@ def test_with_htmx_the_row_is_removed_in_place(client, erin, alice, consent_app,
 
     last = Consent.objects.get(user=erin)
     fragment = client.post(
-        f"/accounts/connected-apps/{last.application_id}/revoke/", HTTP_HX_REQUEST="true"
+        f"/accounts/connected-apps/{last.application_id}/revoke/",
+        {"confirmed": "yes"},
+        HTTP_HX_REQUEST="true",
     ).content.decode()
     assert 'id="connected-apps" hx-swap-oob="true"' in fragment and "no-connected-apps" in fragment
 
@@ -260,7 +264,7 @@ def test_revoking_an_app_without_a_consent_record_takes_everything_back(
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
 
     client.force_login(erin)
-    response = client.post(f"/accounts/connected-apps/{app.pk}/revoke/")
+    response = client.post(f"/accounts/connected-apps/{app.pk}/revoke/", {"confirmed": "yes"})
     assert response.status_code == 302
     client.logout()
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401

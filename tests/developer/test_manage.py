@@ -28,7 +28,7 @@ def _token_request(client, app, secret):
 
 def _rotate(client, app, grace: str) -> str:
     html = client.post(
-        f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": grace}, follow=True
+        f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": grace, "confirmed": "yes"}, follow=True
     ).content.decode()
     return re.search(r'id="client-secret" value="([^"]+)"', html).group(1)
 
@@ -147,9 +147,18 @@ def test_at_most_two_secrets_live_and_the_previous_can_be_revoked_early(client, 
     assert _token_request(client, app, second).status_code == 200
 
     previous = ClientSecret.objects.get(application=app, expires_at__isnull=False)
-    response = client.post(f"/developer/apps/{app.pk}/secrets/{previous.pk}/revoke/", HTTP_HX_REQUEST="true")
+    revoke = f"/developer/apps/{app.pk}/secrets/{previous.pk}/revoke/"
+    # One click only asks (a <dialog> with htmx); the secret keeps working until the answer.
+    asked = client.post(revoke, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="secrets")
+    assert asked["HX-Retarget"] == "body" and 'data-testid="confirm-dialog"' in asked.content.decode()
+    assert 'hx-target="#secrets"' in asked.content.decode()
+    assert _token_request(client, app, second).status_code == 200
+    response = client.post(revoke, {"confirmed": "yes"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and b'id="secrets"' in response.content
     assert b"<html" not in response.content  # the partial, not the page
+    # The notice is in the part that changed, not queued for some later page.
+    assert f"The previous secret …{previous.last_four} no longer works." in response.content.decode()
+    assert "no longer works" not in client.get(f"/developer/apps/{app.pk}/").content.decode()
     assert _token_request(client, app, second).status_code == 401
     assert _token_request(client, app, third).status_code == 200
     current = ClientSecret.objects.get(application=app)
@@ -194,13 +203,23 @@ def test_tokens_are_listed_paginated_and_revocable(client, developer, make_app, 
     first_page = client.get(f"/developer/apps/{app.pk}/tokens/").content.decode()
     assert first_page.count('data-testid="token-row"') == 25
     assert "30 tokens" in first_page and ">erin<" in first_page
-    second = client.get(f"/developer/apps/{app.pk}/tokens/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    older = re.search(r'href="\?older=(\d+)"', first_page).group(1)
+    second = client.get(
+        f"/developer/apps/{app.pk}/tokens/?older={older}", HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert second.count('data-testid="token-row"') == 5 and "<html" not in second
 
     victim = tokens[0]
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer token-{app.pk}-0").status_code == 200
-    response = client.post(f"/developer/apps/{app.pk}/tokens/{victim.pk}/revoke/", HTTP_HX_REQUEST="true")
-    assert response.status_code == 200 and response.content == b""
+    revoke = f"/developer/apps/{app.pk}/tokens/{victim.pk}/revoke/"
+    asked = client.post(revoke, {"cursor": ""}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="tokens")
+    assert 'data-testid="confirm-dialog"' in asked.content.decode()
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer token-{app.pk}-0").status_code == 200
+    response = client.post(revoke, {"cursor": "", "confirmed": "yes"}, HTTP_HX_REQUEST="true")
+    # The list comes back whole: the count is right and the row is gone.
+    html = response.content.decode()
+    assert response.status_code == 200 and html.lstrip().startswith('<div id="tokens">')
+    assert "29 tokens" in html and f'id="token-{victim.pk}"' not in html
     assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer token-{app.pk}-0").status_code == 401
     assert AuditEvent.objects.filter(action="token.revoked", application=app).exists()
 
@@ -238,7 +257,7 @@ def test_the_list_shows_status_grants_and_token_counts(client, developer, make_a
     _issue_tokens(app, erin, 4)
     html = client.get("/developer/").content.decode()
     row = html[html.index("Counted") :]
-    assert "<td>4</td>" in row and "client-credentials" in row and "Approved" in row and "ago" in row
+    assert "<td>4</td>" in row and "Client credentials" in row and "Approved" in row and "just now" in row
 
 
 @pytest.mark.django_db

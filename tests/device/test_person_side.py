@@ -195,8 +195,10 @@ def test_revoking_under_connected_apps_ends_the_devices_access(client, erin, tv_
     token = poll(client, tv_app, body["device_code"]).json()
     bearer = f"Bearer {token['access_token']}"
     assert client.get("/api/me", HTTP_AUTHORIZATION=bearer).status_code == 200
-    consent = Consent.objects.get(user=erin, application=tv_app)
-    assert client.post(f"/accounts/connected-apps/{consent.pk}/revoke/").status_code == 302
+    assert Consent.objects.filter(user=erin, application=tv_app).exists()
+    assert (
+        client.post(f"/accounts/connected-apps/{tv_app.pk}/revoke/", {"confirmed": "yes"}).status_code == 302
+    )
     assert client.get("/api/me", HTTP_AUTHORIZATION=bearer).status_code == 401
     refreshed = client.post(
         "/o/token/",

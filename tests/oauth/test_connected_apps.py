@@ -33,7 +33,7 @@ def test_tokens_without_a_consent_record_can_be_taken_back(live_server, alice, e
 
     revoked = browser.post(
         f"{base}{action}",
-        data={"csrfmiddlewaretoken": csrf_of(page.text)},
+        data={"csrfmiddlewaretoken": csrf_of(page.text), "confirmed": "yes"},
         headers={"Referer": f"{base}/accounts/connected-apps/"},
         allow_redirects=False,
     )

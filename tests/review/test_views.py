@@ -241,7 +241,10 @@ def test_allowing_a_grant_with_justification(staff_client, approved_app):
 
 
 def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
-    _decide(staff_client, approved_app, "trust")
+    asked = _decide(staff_client, approved_app, "trust")
+    approved_app.refresh_from_db()
+    assert not approved_app.skip_authorization and 'data-testid="confirm-page"' in asked.content.decode()
+    _decide(staff_client, approved_app, "trust", {"confirmed": "yes"})
     approved_app.refresh_from_db()
     assert approved_app.skip_authorization
     _decide(staff_client, approved_app, "suspend", {"suspend-reason": "Spam"})
@@ -250,8 +253,8 @@ def test_trust_suspend_reinstate_through_the_views(staff_client, approved_app):
     _decide(staff_client, approved_app, "reinstate")
     approved_app.refresh_from_db()
     assert approved_app.review_status == "approved"
-    _decide(staff_client, approved_app, "trust")
-    _decide(staff_client, approved_app, "untrust")
+    _decide(staff_client, approved_app, "trust", {"confirmed": "yes"})
+    _decide(staff_client, approved_app, "untrust", {"confirmed": "yes"})
     approved_app.refresh_from_db()
     assert not approved_app.skip_authorization
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
@@ -341,7 +344,7 @@ def test_review_page_shows_the_developers_terms_acceptance(staff_client, approve
 def test_audit_log_shows_actor_address_and_before_after(staff_client, events):
     body = staff_client.get(reverse("staff:audit_log"), {"action": "review.suspended"}).content.decode()
     assert "sam" in body and "Abuse" in body
-    assert "<del>approved</del> → <ins>suspended</ins>" in body
+    assert "<strong>Status</strong>: <del>Approved</del> → <ins>Suspended</ins>" in body
 
 
 def test_audit_log_htmx_gets_only_the_events(staff_client, events):
@@ -435,10 +438,11 @@ def test_audit_log_pages_keep_the_filter(staff_client, alice, make_app, monkeypa
         audit_record(actor=alice, action=AuditEvent.Action.TOKEN_REVOKED, application=app)
     audit_record(actor=alice, action=AuditEvent.Action.APP_CHANGED, application=app)
     first = staff_client.get("/staff/audit/", {"action": "token.revoked"}).content.decode()
-    assert "Page 1 of 3" in first
-    assert 'href="?action=token.revoked&amp;page=2">Older</a>' in first
-    last = staff_client.get("/staff/audit/", {"action": "token.revoked", "page": 3}).content.decode()
-    assert "Page 3 of 3" in last and ">Newer</a>" in last and ">Older</a>" not in last
+    assert first.count('data-testid="event-row"') == 2 and "5 events" in first
+    assert 'href="?action=token.revoked&amp;older=' in first and ">Newer</a>" not in first
+    last = staff_client.get("/staff/audit/", {"action": "token.revoked", "oldest": 1}).content.decode()
+    assert last.count('data-testid="event-row"') == 2
+    assert 'href="?action=token.revoked&amp;newer=' in last and ">Older</a>" not in last
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from allauth.account.models import EmailAddress  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 
 from portal.clients import grants  # noqa: E402
@@ -27,6 +28,8 @@ PASSWORD = sys.argv[1]
 CALLBACK = "http://127.0.0.1:8765/callback"
 
 alice = get_user_model().objects.create_user(username="alice", email="alice@example.com", password=PASSWORD)
+# Production settings make email verification mandatory: alice confirmed hers long ago.
+EmailAddress.objects.create(user=alice, email=alice.email, primary=True, verified=True)
 terms = terms_current() or TermsVersion.objects.create(version="1", body="Be nice to people's data.")
 terms_accept(user=alice, version=terms, request=None)
 apps = {}

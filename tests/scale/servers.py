@@ -313,6 +313,7 @@ class Cluster:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "DEBUG": "0",
             "SECRET_KEY": "scale-test-" + "k" * 50,
+            "CLIENT_SECRET_HMAC_KEYS": "scale:" + "h" * 48,
             "OIDC_RSA_PRIVATE_KEY_FILE": str(oidc_key_file(workdir)),
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": database_url,

@@ -81,7 +81,7 @@ def _start_up(**env: str) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if not k.startswith(("OIDC_", "SECRET_KEY", "DEBUG", "DATABASE_URL"))
     }
-    clean.update(DEBUG="0", SECRET_KEY="s" * 50, **env)
+    clean.update(DEBUG="0", SECRET_KEY="s" * 50, CLIENT_SECRET_HMAC_KEYS="test:" + "h" * 40, **env)
     return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [
             sys.executable,

@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
@@ -18,6 +16,7 @@ from django.test import Client
 from portal.audit.models import AuditEvent
 from tests.conftest import PASSWORD
 from tests.helpers.accounts import totp_add, totp_code_to_type
+from tests.helpers.keys import rsa_private_key_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT_MESSAGE = "Too many failed login attempts. Try again later."
@@ -132,10 +131,12 @@ def test_production_requires_email_verification_by_default():
     # What makes the enumeration prevention below hold; development keeps "optional" for convenience.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ACCOUNT_", "DATABASE_URL"))}
     # The key is checked at start-up, so it must be a real one.
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+        OIDC_RSA_PRIVATE_KEY=rsa_private_key_pem(),
+        CLIENT_SECRET_HMAC_KEYS="test:" + "k" * 40,
     )
-    env.update(DEBUG="0", SECRET_KEY="x" * 50, OIDC_RSA_PRIVATE_KEY=key.decode())
     code = "import portal.settings as s; print(s.ACCOUNT_EMAIL_VERIFICATION, s.ACCOUNT_PREVENT_ENUMERATION)"
     result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False

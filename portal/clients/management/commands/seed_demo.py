@@ -1,7 +1,8 @@
 """Demo users and apps for a local portal, and how to sign in with them.
 
-Safe to run again: users are kept (their passwords reset to the demo ones) and the demo apps get fresh
-client secrets, printed once, as the portal always does. Refuses to run with DEBUG off unless --force,
+Safe to run again: users are kept (their passwords reset to the demo ones) and the demo apps are kept with
+their tokens, consents and logos; only the two secrets printed here are rotated, because a secret is shown
+once and only its hash is stored. Refuses to run with DEBUG off unless --force,
 because it creates accounts whose passwords are printed here.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,7 +21,7 @@ from django.db import transaction
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
-from portal.clients.services import application_create
+from portal.clients.services import application_create, application_rotate_secret
 from portal.terms.selectors import terms_current
 from portal.terms.services import terms_accept
 
@@ -69,8 +71,9 @@ class Command(BaseCommand):
                 grant_types=[grants.AUTHORIZATION_CODE],
                 review_status="pending",
                 trusted=False,
+                printed=False,
             )
-            self._app(
+            consent_secret = self._app(
                 users["alice"],
                 client_id=CONSENT_CLIENT_ID,
                 name="Alice's Photo Printer",
@@ -81,7 +84,7 @@ class Command(BaseCommand):
             current_terms = terms_current()
             if current_terms is not None:
                 terms_accept(user=users["alice"], version=current_terms, request=None)
-        self._print_instructions(base_url.rstrip("/"), trusted_secret)
+        self._print_instructions(base_url.rstrip("/"), trusted_secret, consent_secret)
 
     def _user(self, username, email, first_name, last_name, is_staff):
         from allauth.account.models import EmailAddress
@@ -96,9 +99,17 @@ class Command(BaseCommand):
         )
         return user
 
-    def _app(self, owner, *, client_id, name, grant_types, review_status, trusted) -> str:
-        # Recreated on every run so the printed secret is always the live one.
-        get_application_model().objects.filter(client_id=client_id).delete()
+    def _app(
+        self, owner, *, client_id, name, grant_types, review_status, trusted, printed=True
+    ) -> str | None:
+        existing = get_application_model().objects.filter(client_id=client_id).first()
+        if existing is not None and not printed:
+            return None  # kept as it is, secret included: nobody is shown it
+        if existing is not None:
+            # Kept as it is (tokens, consents, logo, edits); a new secret so the printed one is the live one.
+            return application_rotate_secret(
+                application=existing, grace=timedelta(0), actor=None, request=None
+            )
         _app, secret = application_create(
             owner=owner,
             client_id=client_id,
@@ -113,7 +124,7 @@ class Command(BaseCommand):
         )
         return secret
 
-    def _print_instructions(self, base_url: str, secret: str) -> None:
+    def _print_instructions(self, base_url: str, secret: str, consent_secret: str) -> None:
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         query = urlencode(
@@ -135,11 +146,12 @@ class Command(BaseCommand):
         out("  erin   end user who signs in to apps")
         out(f"\nTrusted demo app: client_id={TRUSTED_CLIENT_ID}")
         out(f"  client_secret={secret}")
-        out("  (shown once; run seed_demo again for a new one)")
+        out("  (shown once; run seed_demo again for a new one: the apps and their tokens are kept)")
         out("\nTry the authorization code flow with PKCE (sign in first, e.g. as erin):")
         out(f"  {base_url}/o/authorize/?{query}")
         out(f"  code_verifier={verifier}")
-        out(f"For the consent screen, use client_id={CONSENT_CLIENT_ID} in the same URL.")
+        out(f"For the consent screen, use client_id={CONSENT_CLIENT_ID} in the same URL;")
+        out(f"  its client_secret={consent_secret}")
         out("Your browser is sent to the redirect URI with ?code=...; exchange it within a minute:")
         out(
             f"  curl -u {TRUSTED_CLIENT_ID}:<client_secret> -d grant_type=authorization_code -d code=<code> "

@@ -1,0 +1,139 @@
+"""Every page of the three roles, on a phone (390×844): no horizontal overflow, and no axe-core violation.
+
+axe-core is vendored from npm (tests/browser/vendor/) and injected into each page after it loads; the
+portal never serves it. One browser context per role keeps this fast: the pages are visited in a row.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from playwright.sync_api import Browser, Page, expect
+
+from portal.clients import grants
+from portal.consent.services import consent_grant
+from tests.conftest import PASSWORD
+from tests.consent.conftest import authorization_request
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+
+
+def check_page(page: Page, url: str, *, status: int = 200) -> list[str]:
+    """Load `url`; return what a person on a phone or with an assistive technology would notice."""
+    response = page.goto(url)
+    problems = []
+    if response is None or response.status != status:
+        problems.append(f"{url}: status {response and response.status}, expected {status}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    viewport = page.evaluate("window.innerWidth")
+    if width > viewport:
+        # Name the innermost elements that stick out, so the failure says what to fix.
+        culprits = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+                 .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
+                 .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))"""
+        )
+        problems.append(f"{url} is {width} px wide on a {viewport} px phone: {culprits}")
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(
+             v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)"""
+    )
+    return problems + [f"{url}: {violation}" for violation in violations]
+
+
+def phone(browser: Browser, base: str, username: str | None = None) -> Page:
+    # bypass_csp lets the test inject axe-core; the portal's own pages still load under their CSP.
+    context = browser.new_context(viewport=PHONE, base_url=base, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    if username:
+        tab.goto("/accounts/login/")
+        tab.get_by_placeholder("Username or email").fill(username)
+        tab.get_by_label("Password").fill(PASSWORD)
+        tab.get_by_role("button", name="Sign in").click()
+        expect(tab.get_by_test_id("signed-in-as")).to_have_text(username)
+    return tab
+
+
+@pytest.fixture
+def portal_data(alice, erin, sam, make_app, current_terms):
+    """Alice's apps (one with tokens, a long name and long URLs), erin's consent, a pending app for staff."""
+    from portal.terms.services import terms_accept
+
+    terms_accept(user=alice, version=current_terms, request=None)
+    trusted, _ = make_app(
+        alice,
+        name="Alice's Photo Printer with a rather long name",
+        grant_types=[grants.AUTHORIZATION_CODE, grants.CLIENT_CREDENTIALS, grants.DEVICE_CODE],
+        homepage_url="https://photo-printer.example.com/a/very/long/path/to/the/homepage",
+    )
+    consent, _ = make_app(alice, name="Alice's Consent App", skip_authorization=False)
+    pending, _ = make_app(
+        alice, name="Alice's Pending App", review_status="pending", skip_authorization=False
+    )
+    for number in range(3):
+        AccessToken.objects.create(
+            user=erin,
+            application=trusted,
+            token=f"token-{number}-{trusted.pk}",
+            scope="openid read",
+            expires=timezone.now() + timedelta(hours=1),
+        )
+    consent_grant(user=erin, application=trusted, scopes=["openid", "read"], request=None)
+    return {"trusted": trusted, "consent": consent, "pending": pending}
+
+
+def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: Browser, portal_data):
+    base = live_server.url
+    trusted, consent, pending = portal_data["trusted"], portal_data["consent"], portal_data["pending"]
+
+    problems: list[str] = []
+    visitor = phone(browser, base)
+    for url in ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]:
+        problems += check_page(visitor, url)
+    problems += check_page(visitor, "/no-such-page/", status=404)
+    unknown_client = "/o/authorize/?response_type=code&client_id=nobody&redirect_uri=x"
+    problems += check_page(visitor, unknown_client, status=400)
+
+    developer = phone(browser, base, "alice")
+    for url in [
+        "/developer/",
+        "/developer/terms/",
+        "/developer/apps/new/",
+        f"/developer/apps/{trusted.pk}/",
+        f"/developer/apps/{trusted.pk}/edit/",
+        f"/developer/apps/{trusted.pk}/delete/",
+        f"/developer/apps/{trusted.pk}/tokens/",
+        f"/developer/apps/{pending.pk}/",
+        "/accounts/email/",
+        "/accounts/password/change/",
+    ]:
+        problems += check_page(developer, url)
+    problems += check_page(developer, f"/developer/apps/{trusted.pk + 1000}/", status=404)
+
+    # On a laptop the app list fits too (it was ~1370 px wide at 1280, names wrapping a word a line).
+    developer.set_viewport_size({"width": 1280, "height": 800})
+    developer.goto("/developer/")
+    assert developer.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    name = developer.get_by_role("link", name=trusted.name)
+    name_height = name.evaluate("e => e.getBoundingClientRect().height")
+    assert name_height < 60, f"the app name wraps onto several lines ({name_height} px high)"
+
+    staff = phone(browser, base, "sam")
+    for url in ["/staff/", f"/staff/apps/{pending.pk}/", f"/staff/apps/{trusted.pk}/", "/staff/audit/"]:
+        problems += check_page(staff, url)
+
+    person = phone(browser, base, "erin")
+    problems += check_page(person, authorization_request(consent, scope="openid profile email read").url)
+    problems += check_page(person, "/accounts/connected-apps/")
+
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,204 @@
+"""How many queries the hot paths make, pinned so they cannot creep back.
+
+Counted with Django's query capture around one request each, after a warm-up request (a worker records a
+client secret's last use at most every few minutes: that write is not part of the steady state). Only real
+statements count: transaction control (BEGIN, COMMIT, SAVEPOINT) differs between SQLite, PostgreSQL and a
+test wrapped in a transaction. Stock DOT 3.4.1 makes the same statements for each flow except the code
+exchange, where the portal's OpenID Connect (off in a stock install) reads the grant's scope once more;
+benchmarks/compare_stock.py prints both sides' counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+    set_token_value,
+)
+
+from portal.audit.models import AuditEvent
+from portal.clients import grants
+from tests.conftest import LOOPBACK_CALLBACK
+
+VERIFIER = "v" * 64
+CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(VERIFIER.encode()).digest()).rstrip(b"=").decode()
+STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(STATEMENTS)]
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+@pytest.fixture
+def apps(alice, make_app):
+    machine, machine_secret = make_app(
+        alice, name="Cron", grant_types=[grants.CLIENT_CREDENTIALS], redirect_uris=[]
+    )
+    web, web_secret = make_app(alice, name="Web")
+    return {"machine": (machine, machine_secret), "web": (web, web_secret)}
+
+
+def _tokens(app, user, n: int):
+    """n access tokens with refresh tokens, and one code each, for `user` at `app`."""
+    expires = timezone.now() + timedelta(hours=1)
+    for i in range(n):
+        access = get_access_token_model()(user=user, application=app, scope="read", expires=expires)
+        set_token_value(access, f"access-{i}")
+        access.save()
+        refresh = get_refresh_token_model()(user=user, application=app, access_token=access)
+        set_token_value(refresh, f"refresh-{i}")
+        refresh.save()
+        get_grant_model().objects.create(
+            user=user,
+            application=app,
+            code=f"code-{i}",
+            expires=expires,
+            redirect_uri=LOOPBACK_CALLBACK,
+            scope="read",
+            code_challenge=CHALLENGE,
+            code_challenge_method="S256",
+        )
+
+
+def _count(client, method: str, path: str, data: dict, auth: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(path, data, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200, response.content
+    return _statements(queries)
+
+
+def _warm_then_count(client, method, path, make_data, auth) -> list[str]:
+    _count(client, method, path, make_data(0), auth)
+    return _count(client, method, path, make_data(1), auth)
+
+
+@pytest.mark.django_db
+def test_client_credentials_token_makes_two_queries(client, apps):
+    machine, secret = apps["machine"]
+    statements = _warm_then_count(
+        client,
+        "post",
+        "/o/token/",
+        lambda n: {"grant_type": "client_credentials"},
+        _basic(machine.client_id, secret),
+    )
+    # Load the app (no join: the secret is checked against its stored hash in memory), insert the token.
+    # Stock DOT makes three: it re-reads the token for its app_authorized signal, which nothing here hears.
+    assert len(statements) == 2, statements
+    assert "clients_clientsecret" not in " ".join(statements)
+
+
+@pytest.mark.django_db
+def test_authorization_code_exchange_with_pkce(client, apps, erin):
+    web, secret = apps["web"]
+    _tokens(web, erin, 2)
+    statements = _warm_then_count(
+        client,
+        "post",
+        "/o/token/",
+        lambda n: {
+            "grant_type": "authorization_code",
+            "code": f"code-{n}",
+            "redirect_uri": LOOPBACK_CALLBACK,
+            "code_verifier": VERIFIER,
+        },
+        _basic(web.client_id, secret),
+    )
+    # Stock DOT: 11. The portal adds replay detection (RFC 6749 4.1.2): it remembers each exchanged code
+    # (portal/clients/protocol_events.py) and the access and refresh tokens it produced.
+    assert len(statements) == 16, statements
+
+
+@pytest.mark.django_db
+def test_refresh_with_rotation(client, apps, erin):
+    web, secret = apps["web"]
+    _tokens(web, erin, 2)
+    statements = _warm_then_count(
+        client,
+        "post",
+        "/o/token/",
+        lambda n: {"grant_type": "refresh_token", "refresh_token": f"refresh-{n}"},
+        _basic(web.client_id, secret),
+    )
+    assert len(statements) == 14, statements
+
+
+@pytest.mark.django_db
+def test_introspection_makes_two_queries(client, apps, erin):
+    machine, secret = apps["machine"]
+    web, _ = apps["web"]
+    _tokens(web, erin, 1)
+    statements = _warm_then_count(
+        client, "post", "/o/introspect/", lambda n: {"token": "access-0"}, _basic(machine.client_id, secret)
+    )
+    assert len(statements) == 2, statements  # the calling app, the token with its app and user
+
+
+@pytest.mark.django_db
+def test_bearer_api_call_makes_one_query(client, apps, erin):
+    web, _ = apps["web"]
+    _tokens(web, erin, 1)
+    statements = _warm_then_count(client, "get", "/api/me", lambda n: {}, "Bearer access-0")
+    assert len(statements) == 1, statements
+    assert "JOIN" in statements[0]  # token, person and app in one
+
+
+@pytest.mark.django_db
+def test_a_wrong_secret_costs_one_query_more_and_is_refused(client, apps):
+    machine, secret = apps["machine"]
+
+    def wrong_secret():
+        return client.post(
+            "/o/token/",
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION=_basic(machine.client_id, "x" * 128),
+        )
+
+    # The first failure of the hour is audited (so are the 10th, 100th...: counted, not one row each).
+    assert wrong_secret().status_code == 401
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CLIENT_AUTH_FAILED).count() == 1
+    with CaptureQueriesContext(connection) as queries:
+        response = wrong_secret()
+    assert response.status_code == 401
+    statements = _statements(queries)
+    # The app, its previous secrets (none here), and DOT's retry with credentials from the body (which
+    # looks up a client id of None): no token is written, and the second failure writes no audit row.
+    assert len(statements) == 3, statements
+    assert "clients_clientsecret" in statements[1]
+    assert not any(s.startswith("INSERT") for s in statements)
+
+
+@pytest.mark.django_db
+def test_a_listener_of_app_authorized_still_hears_of_each_token(client, apps):
+    from oauth2_provider.signals import app_authorized
+
+    heard = []
+
+    def listener(sender, request, token, **kwargs):
+        heard.append(token.application_id)
+
+    machine, secret = apps["machine"]
+    app_authorized.connect(listener)
+    try:
+        response = client.post(
+            "/o/token/",
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION=_basic(machine.client_id, secret),
+        )
+    finally:
+        app_authorized.disconnect(listener)
+    assert response.status_code == 200
+    assert heard == [machine.pk]

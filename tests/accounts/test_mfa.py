@@ -100,4 +100,9 @@ def test_webauthn_over_plain_http_is_allowed_only_while_debugging():
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     assert _insecure_origin_allowed(DEBUG="1") == "True"
-    assert _insecure_origin_allowed(DEBUG="0", SECRET_KEY="s" * 50, OIDC_RSA_PRIVATE_KEY=pem) == "False"
+    production = {
+        "SECRET_KEY": "s" * 50,
+        "OIDC_RSA_PRIVATE_KEY": pem,
+        "CLIENT_SECRET_HMAC_KEYS": "t:" + "h" * 40,
+    }
+    assert _insecure_origin_allowed(DEBUG="0", **production) == "False"

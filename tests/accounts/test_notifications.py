@@ -64,7 +64,7 @@ def test_rotating_and_revoking_a_secret_tell_the_developer(
 
     previous = ClientSecret.objects.filter(application=app, expires_at__isnull=False).get()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/developer/apps/{app.pk}/secrets/{previous.pk}/revoke/")
+        client.post(f"/developer/apps/{app.pk}/secrets/{previous.pk}/revoke/", {"confirmed": "yes"})
     assert len(mail.outbox) == 2
     assert mail.outbox[1].subject == "[OAuth Developer Portal] A client secret of Photo Printer was revoked"
     assert f"ending …{previous.last_four}" in mail.outbox[1].body

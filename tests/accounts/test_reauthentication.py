@@ -58,7 +58,7 @@ def test_rotating_a_secret_asks_again_then_completes(signed_in, app):
 
 def test_an_htmx_rotation_is_led_to_the_page_and_back(signed_in, app):
     path = f"/developer/apps/{app.pk}/secrets/rotate/"
-    response = signed_in.post(path, {"grace": "0"}, headers={"HX-Request": "true"})
+    response = signed_in.post(path, {"grace": "0", "confirmed": "yes"}, headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"] == f"{REAUTH}?next={path.replace('/', '%2F')}"
     done = signed_in.post(response["HX-Redirect"], {"password": PASSWORD})
@@ -89,7 +89,7 @@ def test_revoking_all_tokens_and_an_old_secret_ask_again(signed_in, app, alice):
     signed_in.post(f"/developer/apps/{app.pk}/secrets/rotate/", {"grace": "3600"})
     # Re-authenticated a moment ago: the next dangerous action goes straight through.
     revoke = f"/developer/apps/{app.pk}/secrets/{previous.pk}/revoke/"
-    assert signed_in.post(revoke).status_code == 302
+    assert signed_in.post(revoke, {"confirmed": "yes"}).status_code == 302
     assert ClientSecret.objects.filter(application=app).count() == 1
     assert get_access_token_model().objects.filter(application=app).count() == 0
 
@@ -120,7 +120,7 @@ def test_staff_trusting_an_app_confirm_first_but_rejecting_does_not(sam, alice, 
     page = staff.get(f"/staff/apps/{app.pk}/").content.decode()
     version = re.search(r'name="trust-version" value="([0-9a-f]+)"', page).group(1)
     path = f"/staff/apps/{app.pk}/trust/"
-    response = staff.post(path, {"trust-version": version})
+    response = staff.post(path, {"trust-version": version, "confirmed": "yes"})
     _asked(response, path)
     app.refresh_from_db()
     assert app.skip_authorization is False

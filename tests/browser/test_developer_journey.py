@@ -51,7 +51,7 @@ def test_register_rotate_and_revoke(
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill("alice")
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Developer console").click()
     expect(page.get_by_role("heading", name="No apps yet")).to_be_visible()
 

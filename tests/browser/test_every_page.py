@@ -59,7 +59,7 @@ def phone(browser: Browser, base: str, username: str | None = None) -> Page:
         tab.goto("/accounts/login/")
         tab.get_by_placeholder("Username or email").fill(username)
         tab.get_by_label("Password").fill(PASSWORD)
-        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_role("button", name="Sign in", exact=True).click()
         expect(tab.get_by_test_id("signed-in-as")).to_have_text(username)
     return tab
 

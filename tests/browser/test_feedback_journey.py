@@ -27,7 +27,7 @@ def signed_in(browser: Browser, base: str, username: str) -> Page:
     page.goto("/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(username)
     return page
 
@@ -246,7 +246,7 @@ def test_focus_rings_stand_out_at_least_3_to_1(live_server, browser: Browser):
     rings = {}
     for name, locator in {
         "link": page.get_by_role("link", name="Forgot your password?"),
-        "button": page.get_by_role("button", name="Sign in"),
+        "button": page.get_by_role("button", name="Sign in", exact=True),
         "input": page.get_by_placeholder("Username or email"),
         "outline button": page.get_by_role("link", name="Sign up"),
     }.items():

@@ -22,7 +22,7 @@ def _password_sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def _wait_for_the_next_code() -> None:

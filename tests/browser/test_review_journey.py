@@ -32,7 +32,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(username)
 
 
@@ -127,7 +127,7 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     user.goto(url)
     user.get_by_placeholder("Username or email").fill("erin")
     user.get_by_label("Password:").fill(PASSWORD)
-    user.get_by_role("button", name="Sign In", exact=True).click()
+    user.get_by_role("button", name="Sign in", exact=True).click()
     user.wait_for_url(f"{LOOPBACK_CALLBACK}*")
     callback = user.url
     assert "code" in parse_qs(urlsplit(callback).query)

@@ -36,7 +36,7 @@ def test_add_a_passkey_and_sign_in_with_it(live_server, page: Page, alice):
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill("alice")
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("signed-in-as")).to_have_text("alice")
 
     page.goto(f"{base}/accounts/2fa/webauthn/add/")

@@ -86,7 +86,7 @@ def browser_sign_in(page, base: str, username: str, password: str, *, totp_secre
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(password)
-    page.get_by_role("button", name="Sign In", exact=True).click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret is not None:
         page.get_by_label("Code").fill(totp_code_to_type(totp_secret))
         page.get_by_role("button", name="Sign In", exact=True).click()

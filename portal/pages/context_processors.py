@@ -14,7 +14,6 @@ from django.urls import NoReverseMatch, reverse
 _ENTRIES = [
     ("Developer console", "developer:application_list", "user"),
     ("Connected apps", "connected_apps", "user"),
-    ("Security", "mfa_index", "user"),
     ("Staff review", "staff:review_queue", "staff"),
     ("Admin", "admin:index", "staff"),
 ]

@@ -85,26 +85,31 @@ def refresh_token_reuse_record(
     )
 
 
-@transaction.atomic
-def authorization_code_exchanged(*, code: str, application, user, access_token_value: str) -> None:
-    """Remember which tokens a code was exchanged for, so a replay can revoke them."""
-    access_token = (
-        get_access_token_model().objects.filter(token_checksum=_checksum(access_token_value)).first()
-    )
-    refresh_token = (
-        get_refresh_token_model().objects.filter(access_token=access_token).first() if access_token else None
-    )
-    forgotten = timezone.now() - EXCHANGED_CODE_MEMORY
-    ExchangedAuthorizationCode.objects.filter(exchanged_at__lt=forgotten).delete()
-    ExchangedAuthorizationCode.objects.update_or_create(
+def authorization_code_exchanged(*, code: str, application, user, access_token, refresh_token) -> None:
+    """Remember which tokens a code was exchanged for, so a replay can revoke them.
+
+    Called inside DOT's token transaction with the tokens it has just saved (no re-read), and one INSERT:
+    the grant is deleted right after, so a code reaches this once; when two requests race with the same
+    code, the unique checksum keeps the first row and the loser's grant delete refuses it (invalid_grant).
+    Old rows are forgotten by `cleartokens` (exchanged_codes_forget), not here on every exchange.
+    """
+    row = ExchangedAuthorizationCode(
         code_checksum=_checksum(code),
-        defaults={
-            "application": application,
-            "user": user if user is not None and user.is_authenticated else None,
-            "token_family": refresh_token.token_family if refresh_token else None,
-            "access_token_id": access_token.pk if access_token else None,
-        },
+        application=application,
+        user=user if user is not None and user.is_authenticated else None,
+        token_family=refresh_token.token_family if refresh_token is not None else None,
+        access_token_id=access_token.pk if access_token is not None else None,
     )
+    ExchangedAuthorizationCode.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def exchanged_codes_forget() -> int:
+    """Delete the records of codes exchanged longer ago than EXCHANGED_CODE_MEMORY; how many went.
+
+    Run by the portal's `cleartokens` (the daily schedule the README documents)."""
+    forgotten = timezone.now() - EXCHANGED_CODE_MEMORY
+    deleted, _per_model = ExchangedAuthorizationCode.objects.filter(exchanged_at__lt=forgotten).delete()
+    return deleted
 
 
 @transaction.atomic
@@ -112,7 +117,12 @@ def authorization_code_replay_revoke(*, code: str, application, request: HttpReq
     """A code exchanged before is presented again: revoke what it was exchanged for. True if it was one."""
     exchanged = (
         ExchangedAuthorizationCode.objects.select_for_update()
-        .filter(code_checksum=_checksum(code), application=application)
+        .filter(
+            code_checksum=_checksum(code),
+            application=application,
+            # Rows older than this are forgotten by the daily cleartokens; until then, already forgotten.
+            exchanged_at__gte=timezone.now() - EXCHANGED_CODE_MEMORY,
+        )
         .first()
     )
     if exchanged is None:

@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_device_grant_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
@@ -135,26 +136,44 @@ class PortalOAuth2Validator(OAuth2Validator):
             )
         return valid
 
-    def save_bearer_token(self, token, request, *args, **kwargs):
-        result = super().save_bearer_token(token, request, *args, **kwargs)
+    def _save_bearer_token(self, token, request, *args, **kwargs):
+        # The hook DOT's save_bearer_token runs in its transaction: the tokens and the record of the code
+        # they came from commit together, in one transaction.
+        result = super()._save_bearer_token(token, request, *args, **kwargs)
         # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
             protocol_events.authorization_code_exchanged(
                 code=request.code,
                 application=request.client,
                 user=request.user,
-                access_token_value=token["access_token"],
+                access_token=getattr(request, "portal_issued_access_token", None),
+                refresh_token=getattr(request, "portal_issued_refresh_token", None),
             )
         return result
 
+    # DOT saves the tokens it issues without returning them from save_bearer_token; kept on the request so
+    # the replay record above needs no query to find them again.
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        request.portal_issued_access_token = access_token
+        return access_token
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh_token = super()._create_refresh_token(
+            request, refresh_token_code, access_token, previous_refresh_token
+        )
+        request.portal_issued_refresh_token = refresh_token
+        return refresh_token
+
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs) -> bool:
-        family, owner = _refresh_token_family(refresh_token)
-        live_before = _live_in_family(family)
+        started = timezone.now()
         valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
-        if not valid and live_before:
-            revoked = live_before - _live_in_family(family)
+        if not valid:
+            # Only a refused token costs the queries: did DOT just revoke a family because a spent
+            # refresh token came back (its reuse protection stamps the live members with `now`)?
+            family, owner = _refresh_token_family(refresh_token)
+            revoked = _revoked_in_family_since(family, started)
             if revoked:
-                # DOT detected a spent refresh token presented again and revoked its whole family.
                 protocol_events.refresh_token_reuse_record(
                     application=client,
                     user=owner,
@@ -212,10 +231,10 @@ def _refresh_token_family(refresh_token: str):
     return (spent.token_family, spent.user) if spent else (None, None)
 
 
-def _live_in_family(family) -> int:
+def _revoked_in_family_since(family, since) -> int:
     if not family:
         return 0
-    return get_refresh_token_model().objects.filter(token_family=family, revoked__isnull=True).count()
+    return get_refresh_token_model().objects.filter(token_family=family, revoked__gte=since).count()
 
 
 def _tokens_of_client(token: str, client) -> list:

@@ -4,14 +4,17 @@ authorization code revokes what it was exchanged for, and an app obtains only th
 from __future__ import annotations
 
 import secrets as random
+from datetime import timedelta
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from django.core.management import call_command
+from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
-from portal.clients.models import ClientSecret
+from portal.clients.models import ClientSecret, ExchangedAuthorizationCode
 from tests.conftest import LOOPBACK_CALLBACK
 from tests.oauth.http import authorize, sign_in, tokens_for
 
@@ -144,6 +147,50 @@ def test_an_unknown_code_revokes_nothing(live_server, alice, erin, make_app):
     assert response.status_code == 400
     assert oauth.get(f"{base}/api/me").status_code == 200
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.CODE_REPLAYED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_code_replayed_after_a_day_is_only_refused(live_server, alice, erin, make_app):
+    # Replay detection remembers an exchanged code for EXCHANGED_CODE_MEMORY; after that the code is just
+    # unknown, whether or not the daily cleartokens has forgotten it yet.
+    base = live_server.url
+    app, secret = make_app(alice)
+    browser = sign_in(base, "erin")
+    oauth = OAuth2Session(
+        app.client_id, secret, scope="read", redirect_uri=LOOPBACK_CALLBACK, code_challenge_method="S256"
+    )
+    verifier = random.token_urlsafe(48)
+    callback = authorize(browser, oauth, base, verifier, "n")
+    oauth.fetch_token(f"{base}/o/token/", authorization_response=callback, code_verifier=verifier)
+    ExchangedAuthorizationCode.objects.update(exchanged_at=timezone.now() - timedelta(days=1, minutes=1))
+
+    code = dict(p.split("=", 1) for p in callback.split("?", 1)[1].split("&"))["code"]
+    replay = requests.post(
+        f"{base}/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": LOOPBACK_CALLBACK,
+            "code_verifier": verifier,
+        },
+        auth=(app.client_id, secret),
+        timeout=10,
+    )
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert oauth.get(f"{base}/api/me").status_code == 200
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.CODE_REPLAYED).exists()
+
+
+@pytest.mark.django_db
+def test_cleartokens_forgets_the_codes_exchanged_over_a_day_ago(alice, make_app):
+    app, _secret = make_app(alice)
+    for name in ("old", "recent"):
+        ExchangedAuthorizationCode.objects.create(code_checksum=name * 8, application=app)
+    ExchangedAuthorizationCode.objects.filter(code_checksum="old" * 8).update(
+        exchanged_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+    call_command("cleartokens", verbosity=0)
+    assert list(ExchangedAuthorizationCode.objects.values_list("code_checksum", flat=True)) == ["recent" * 8]
 
 
 # --- Scopes -------------------------------------------------------------------------------------

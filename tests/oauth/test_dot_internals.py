@@ -49,3 +49,24 @@ def test_the_logout_view_has_the_hooks_the_portal_overrides():
 def test_refresh_token_families_can_be_revoked_at_once():
     # portal.clients.protocol_events revokes what a replayed authorization code was exchanged for.
     assert _parameters(get_refresh_token_model().revoke_family) == ["token_family"]
+
+
+def test_the_validator_creates_each_token_in_its_own_hook():
+    # portal.clients.validators keeps the tokens these return on the request, so recording an exchanged
+    # authorization code needs no query to find them again; both must run inside save_bearer_token.
+    assert _parameters(OAuth2Validator._create_access_token) == [
+        "self",
+        "expires",
+        "request",
+        "token",
+        "source_refresh_token",
+    ]
+    assert _parameters(OAuth2Validator._create_refresh_token) == [
+        "self",
+        "request",
+        "refresh_token_code",
+        "access_token",
+        "previous_refresh_token",
+    ]
+    source = inspect.getsource(OAuth2Validator._save_bearer_token)
+    assert "self._create_access_token(" in source and "self._create_refresh_token(" in source

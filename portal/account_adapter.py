@@ -5,7 +5,11 @@ events staff need to investigate an incident:
 - `auth.login_failed` for a wrong login or password, with the login that was tried (never the password);
 - `auth.rate_limited` when allauth's login-failure limit refuses an attempt, at most once per address per
   limit window, however many attempts follow;
-- `auth.admin_login` when a staff account signs in (a staff session can use /admin/ and /staff/).
+- `auth.admin_login` when a staff account signs in (a staff session can use /admin/ and /staff/);
+- `auth.reauth_failed` for a wrong password on the re-authentication page (a wrong code: see below);
+- `auth.session_ended` for each session a person ends on the sessions page (PortalUserSessionsAdapter);
+- `mfa.added`, `mfa.removed`, `mfa.recovery_codes`, and `auth.reauth_failed` for a wrong code, from
+  allauth.mfa's signals (allauth has no adapter hook for them; connected in portal/pages/apps.py).
 
 The log cannot be flooded: allauth refuses attempts beyond its limit (10 a minute per address, 5 per five
 minutes per login) before any password is checked, and a refused attempt writes nothing but that one
@@ -18,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -68,3 +74,68 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 changes={"superuser": user.is_superuser},
                 request=request,
             )
+
+    def reauthenticate(self, user, password: str) -> bool:
+        ok = super().reauthenticate(user, password)
+        if not ok:
+            audit_record(
+                actor=user,
+                action=AuditEvent.Action.REAUTH_FAILED,
+                changes={"method": "password"},
+                request=context.request,
+            )
+        return ok
+
+
+class PortalUserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions) -> None:
+        request = context.request
+        for session in sessions:
+            session.end()
+            # Where the ended session was (never its key): enough to recognise "the laptop at home".
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.SESSION_ENDED,
+                changes={"ip": session.ip, "user_agent": session.user_agent[:200]},
+                request=request,
+            )
+
+
+_MFA_ACTIONS = {
+    "added": AuditEvent.Action.MFA_ADDED,
+    "removed": AuditEvent.Action.MFA_REMOVED,
+    "reset": AuditEvent.Action.MFA_RECOVERY_CODES,
+}
+
+
+def _mfa_event(kind: str):
+    def receiver(sender, request, user, authenticator, **kwargs) -> None:
+        audit_record(
+            actor=user,
+            action=_MFA_ACTIONS[kind],
+            changes={"type": str(authenticator.type)},
+            request=request,
+        )
+
+    return receiver
+
+
+def _mfa_failed(sender, request, user, authenticator, reauthentication: bool = False, **kwargs) -> None:
+    if reauthentication:
+        audit_record(
+            actor=user,
+            action=AuditEvent.Action.REAUTH_FAILED,
+            changes={"method": str(authenticator.type)},
+            request=request,
+        )
+
+
+def connect_mfa_audit() -> None:
+    from allauth.mfa import signals
+
+    signals.authenticator_added.connect(_mfa_event("added"), dispatch_uid="portal-mfa-added", weak=False)
+    signals.authenticator_removed.connect(
+        _mfa_event("removed"), dispatch_uid="portal-mfa-removed", weak=False
+    )
+    signals.authenticator_reset.connect(_mfa_event("reset"), dispatch_uid="portal-mfa-reset", weak=False)
+    signals.authentication_failed.connect(_mfa_failed, dispatch_uid="portal-mfa-failed", weak=False)

@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # allauth.mfa and allauth.usersessions templates load {% load humanize %}.
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "oauth2_provider",
@@ -113,6 +115,8 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +137,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Records each signed-in session (device, address, last seen) for the sessions page.
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Staff (and, when required, developers) without a second factor in this session get the set-up or
+    # challenge page instead of /staff/, /admin/ (portal/mfa_gate.py).
+    "portal.mfa_gate.SecondFactorRequiredMiddleware",
+    # Before dangerous actions: htmx requests are led through re-authentication (portal/reauth.py).
+    "portal.reauth.HtmxReauthenticationMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
     "portal.ratelimits.OutageMiddleware",
 ]
@@ -299,6 +310,23 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 # Records failed, rate-limited and staff sign-ins in the audit log (portal/account_adapter.py).
 ACCOUNT_ADAPTER = "portal.account_adapter.PortalAccountAdapter"
+
+# --- Account security (allauth.mfa, allauth.usersessions) -----------------------------------
+# Second factors: authenticator apps (TOTP), security keys and passkeys (WebAuthn), recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = SITE_NAME
+# WebAuthn needs a secure origin; http://localhost is allowed only while developing and in tests.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Staff always need a second factor for /staff/ and /admin/; developers for /developer/ only when set.
+REQUIRE_MFA_FOR_DEVELOPERS = env_bool("REQUIRE_MFA_FOR_DEVELOPERS", default=False)
+# How long a sign-in or re-authentication counts as recent for dangerous actions (allauth's default).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT", default=300)
+# allauth's own security emails: password and email changed, second factor added or removed.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+USERSESSIONS_TRACK_ACTIVITY = True
+# Ending a session on /accounts/sessions/ is audited (portal/account_adapter.py).
+USERSESSIONS_ADAPTER = "portal.account_adapter.PortalUserSessionsAdapter"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
     "django.core.mail.backends.console.EmailBackend"

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from portal.clients import grants
 from portal.clients.services import application_create
 from portal.terms.services import terms_accept
+from tests.helpers.accounts import sign_in_recently_authenticated, sign_in_with_second_factor
 from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 
@@ -115,13 +116,14 @@ def make_app(db):
 
 @pytest.fixture
 def developer(client, alice, current_terms):
-    """alice, signed in, with the current developer terms accepted."""
+    """alice, signed in (and re-authenticated just now), with the current developer terms accepted."""
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return alice
 
 
 @pytest.fixture
 def staff_client(client, sam):
-    client.force_login(sam)
+    """sam, signed in with a second factor: staff pages need one (portal/mfa_gate.py)."""
+    sign_in_with_second_factor(client, sam)
     return client

@@ -111,13 +111,18 @@ def test_an_upward_import_would_be_caught(relative, text):
     assert RANK[layer_of(target)] > RANK[layer_of(module_name(path))]
 
 
+# AppConfig.ready() is where Django says to connect signals, and models cannot be imported before it
+# runs: the one place an import inside a function is the rule, not a dodge.
+READY_IMPORTS = {("portal/pages/apps.py", "portal.account_adapter")}
+
+
 def test_no_portal_import_hides_inside_a_function():
     # An import of the portal's own code inside a function is how an upward import (a cycle) hides.
     hidden = [
         f"{path.relative_to(PORTAL.parent)}:{line} imports {target}"
         for path in SOURCES
         for line, target, inner in portal_imports(path)
-        if inner
+        if inner and (str(path.relative_to(PORTAL.parent)), target) not in READY_IMPORTS
     ]
     assert hidden == []
 

@@ -26,6 +26,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
 from portal.clients import secrets
 from portal.clients.models import REVIEWED_FIELDS, ClientSecret
+from portal.notifications import notify_secret_changed
 
 # Fields a developer edits; the audit log shows their before and after.
 EDITABLE_FIELDS = (
@@ -267,6 +268,9 @@ def application_rotate_secret(*, application, grace: timedelta, actor, request: 
         changes={"previous_secret_valid_for_seconds": int(grace.total_seconds())},
         request=request,
     )
+    notify_secret_changed(
+        application=application, kind="secret_rotated", last_four=secret[-4:], request=request
+    )
     return secret
 
 
@@ -281,6 +285,9 @@ def client_secret_revoke(*, secret: ClientSecret, actor, request: HttpRequest | 
         application=secret.application,
         changes={"secret": [f"…{secret.last_four}", None]},
         request=request,
+    )
+    notify_secret_changed(
+        application=secret.application, kind="secret_revoked", last_four=secret.last_four, request=request
     )
     secret.delete()
 

@@ -12,6 +12,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients.services import application_revoke_everything
 from portal.consent.models import Consent
+from portal.notifications import notify_app_connected
 
 
 @transaction.atomic
@@ -41,6 +42,8 @@ def consent_grant(
             changes=changes,
             request=request,
         )
+    if created:
+        notify_app_connected(user=user, application=application, scopes=list(scopes), request=request)
     return consent
 
 

@@ -29,6 +29,7 @@ from portal.developer.decorators import terms_accepted
 from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
 from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
 from portal.pagination import keyset_page
+from portal.reauth import reauthentication_require
 from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
@@ -133,6 +134,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return reveal.forget_secret(_secret_shown_once(response), app)
 
 
+# Where codes go and how tokens are got: changing them needs a fresh re-authentication.
+SIGN_IN_RULE_FIELDS = {"redirect_uris", "grant_types"}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @terms_accepted
@@ -141,6 +146,8 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
+        if SIGN_IN_RULE_FIELDS & set(form.changed_data):
+            reauthentication_require(request)
         services.application_update(
             application=app,
             values=form.values(),
@@ -166,6 +173,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST or None, expected=app.name)
     if request.method == "POST" and form.is_valid():
+        reauthentication_require(request)
         name = app.name
         services.application_delete(application=app, actor=request.user, request=request)
         messages.success(request, f"{name} was deleted with its tokens, secrets and logo.")
@@ -192,6 +200,7 @@ def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             confirm_label="Rotate now, break the current secret",
             cancel_url=reverse("developer:application_detail", args=[app.pk]),
         )
+    reauthentication_require(request)
     secret = services.application_rotate_secret(
         application=app, grace=form.grace_period(), actor=request.user, request=request
     )
@@ -219,6 +228,7 @@ def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse
             cancel_url=reverse("developer:application_detail", args=[app.pk]),
         )
     else:
+        reauthentication_require(request)
         services.client_secret_revoke(secret=secret, actor=request.user, request=request)
         notice = f"The previous secret …{secret.last_four} no longer works."
     if wants_fragment(request):
@@ -304,6 +314,7 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_owner(owner=request.user, pk=pk)
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
+        reauthentication_require(request)
         count = services.application_revoke_all_tokens(application=app, actor=request.user, request=request)
         tokens = f"{count} access token{pluralize(count)}"
         messages.success(request, f"Revoked {tokens} and every refresh token and pending code.")

@@ -27,6 +27,7 @@ from portal.audit.services import audit_record, diff
 from portal.clients.models import REVIEWED_FIELDS
 from portal.clients.proposals import proposed_change_rows
 from portal.clients.services import application_delete
+from portal.reauth import reauthentication_require
 from portal.review import services as review
 from portal.review.decisions import DECISIONS, Decision, validation_refusal
 from portal.review.forms import DecisionForm
@@ -98,6 +99,8 @@ def _decision_action(decision: Decision):
         apply = "apply" in request.POST
         form = DecisionForm(request.POST if apply else None, decision=decision)
         if apply and form.is_valid():
+            if decision.reauthenticate:
+                reauthentication_require(request)  # allauth keeps this POST and replays it afterwards
             succeeded = 0
             for application in queryset:
                 try:

@@ -96,6 +96,8 @@ class Decision:
     trust_removal_event: bool = False
     style: str = ""  # the button's class: "" is the primary action
     section: str = "status"  # "change" (in the proposal's box), "status" or "danger"
+    # Trusting, suspending, approving: staff re-authenticate first (portal/reauth.py).
+    reauthenticate: bool = False
     # Non-empty: staff confirm first (portal/confirm.py), for one-click decisions with wide effects.
     confirm_title: str = ""  # {name} is filled in
     confirm_message: str = ""

@@ -28,6 +28,7 @@ from portal.clients.proposals import proposed_change_rows
 from portal.forms import valid_filters
 from portal.htmx import render_partial_or_page, wants_fragment
 from portal.pages.context_processors import review_nav_label
+from portal.reauth import reauthentication_require
 from portal.review import decisions, forms, selectors, services
 from portal.review.decisions import STALE
 from portal.terms.selectors import terms_acceptance_summary
@@ -151,6 +152,8 @@ def application_decide(request: HttpRequest, pk: int, code: str) -> HttpResponse
     if not form.is_valid():
         # A mangled version (the field is hidden) is a page that no longer matches, said in those words.
         return _refused(request, application, STALE if "version" in form.errors else "", bound=form)
+    if decision.reauthenticate:
+        reauthentication_require(request)
     was_trusted = application.skip_authorization
     return _decide(
         request,

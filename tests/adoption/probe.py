@@ -68,11 +68,14 @@ def probe(manifest: dict) -> dict:
     response = client.post("/o/token/", request, **_basic(web["client_id"], "not-" + web["secret"]))
     out["wrong_secret"] = {"status": response.status_code, "body": response.json()}
 
+    from tests.helpers.accounts import sign_in_with_second_factor
+
+    # Staff reach the admin only with a second factor used in the session (portal/mfa_gate.py).
     users = get_user_model().objects
-    client.force_login(users.get(username="root"))
+    sign_in_with_second_factor(client, users.get(username="root"))
     out["admin_rows"] = _admin_rows(client.get("/admin/clients/application/").content.decode())
     out["admin_history"] = client.get(f"/admin/clients/application/{web['pk']}/history/").content.decode()
-    client.force_login(users.get(username="sam"))
+    sign_in_with_second_factor(client, users.get(username="sam"))
     out["staff_changelist_status"] = client.get("/admin/clients/application/").status_code
     client.logout()
 

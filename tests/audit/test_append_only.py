@@ -7,6 +7,7 @@ from django.test import RequestFactory
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
+from tests.helpers.accounts import sign_in_with_second_factor
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_the_event_outlives_its_app(event):
 def test_the_admin_is_read_only_even_for_superusers(client, event, sam):
     sam.is_superuser = True
     sam.save()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     assert client.get("/admin/audit/auditevent/").status_code == 200
     assert client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 200  # view only
     assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403

@@ -10,6 +10,7 @@ from portal.audit import views as audit_views
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.review import services
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.review import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +95,7 @@ def test_audit_log_pages_keep_the_filter(staff_client, alice, make_app, monkeypa
 def test_the_admin_cannot_change_or_delete_events_even_with_its_bulk_action(client, sam, events):
     sam.is_superuser = True
     sam.save()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     count = AuditEvent.objects.count()
     response = client.post(
         "/admin/audit/auditevent/",

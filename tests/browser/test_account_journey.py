@@ -40,7 +40,7 @@ def test_sign_up_sign_out_sign_in(live_server, page: Page):
     nav.get_by_role("link", name="Sign in").click()
     page.get_by_placeholder("Username or email").fill("newcomer")
     page.get_by_label("Password:").fill("a-long-unguessable-passphrase")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_test_id("welcome")).to_contain_text("Signed in as newcomer")
@@ -50,6 +50,6 @@ def test_a_wrong_password_is_a_clear_error(live_server, page: Page, erin):
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_placeholder("Username or email").fill("erin")
     page.get_by_label("Password:").fill("not her password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("The username and/or password you specified are not correct.")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_have_count(0)

@@ -93,7 +93,7 @@ def _sign_in(page: Page, username: str) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def _consent_screen(page: Page):

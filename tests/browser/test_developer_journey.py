@@ -51,7 +51,7 @@ def test_register_rotate_and_revoke(
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill("alice")
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Developer console").click()
     expect(page.get_by_role("heading", name="No apps yet")).to_be_visible()
 
@@ -83,6 +83,10 @@ def test_register_rotate_and_revoke(
     page.get_by_role("link", name="Edit").click()
     page.get_by_label("Redirect URIs", exact=True).fill(LOOPBACK_CALLBACK)
     page.get_by_role("button", name="Save changes").click()
+    # New redirect URIs: the portal asks for the password again, then saves what was typed.
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next="))
+    page.get_by_label("Password:").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_test_id("redirect-uris")).to_have_text(LOOPBACK_CALLBACK)
 
     page.get_by_label("Keep the current secret working for").select_option("3600")

@@ -39,7 +39,7 @@ def test_a_tv_is_connected_by_code_and_disconnected_under_connected_apps(
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.get_by_placeholder("Username or email").fill("erin")
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Connect a device")
 
     page.get_by_label("Code shown on your device").fill("BCDF-GHJK")

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.clients import grants
 from portal.consent.services import consent_grant
+from tests.helpers.accounts import totp_add, totp_code_to_type
 from tests.helpers.browser import AXE
 from tests.helpers.consent import authorization_request
 from tests.helpers.constants import PASSWORD
@@ -49,7 +50,9 @@ def check_page(page: Page, url: str, *, status: int = 200) -> list[str]:
     return problems + [f"{url}: {violation}" for violation in violations]
 
 
-def phone(browser: Browser, base: str, username: str | None = None) -> Page:
+def phone(
+    browser: Browser, base: str, username: str | None = None, *, totp_secret: str | None = None
+) -> Page:
     # bypass_csp lets the test inject axe-core; the portal's own pages still load under their CSP.
     context = browser.new_context(viewport=PHONE, base_url=base, bypass_csp=True)
     context.set_default_timeout(10_000)
@@ -58,7 +61,10 @@ def phone(browser: Browser, base: str, username: str | None = None) -> Page:
         tab.goto("/accounts/login/")
         tab.get_by_placeholder("Username or email").fill(username)
         tab.get_by_label("Password").fill(PASSWORD)
-        tab.get_by_role("button", name="Sign in").click()
+        tab.get_by_role("button", name="Sign in", exact=True).click()
+        if totp_secret:  # staff: the staff pages need the second factor too
+            tab.get_by_label("Code").fill(totp_code_to_type(totp_secret))
+            tab.get_by_role("button", name="Sign In", exact=True).click()
         expect(tab.get_by_test_id("signed-in-as")).to_have_text(username)
     return tab
 
@@ -127,7 +133,9 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: 
     name_height = name.evaluate("e => e.getBoundingClientRect().height")
     assert name_height < 60, f"the app name wraps onto several lines ({name_height} px high)"
 
-    staff = phone(browser, base, "sam")
+    from django.contrib.auth import get_user_model
+
+    staff = phone(browser, base, "sam", totp_secret=totp_add(get_user_model().objects.get(username="sam")))
     for url in ["/staff/", f"/staff/apps/{pending.pk}/", f"/staff/apps/{trusted.pk}/", "/staff/audit/"]:
         problems += check_page(staff, url)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import set_token_value
 from playwright.sync_api import Browser, Page, Route, expect
 
 from portal.clients.models import ClientSecret
+from tests.helpers.accounts import browser_reauthenticate, totp_add, totp_code_to_type
 from tests.helpers.browser import AXE
 from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
@@ -27,8 +29,17 @@ def signed_in(browser: Browser, base: str, username: str) -> Page:
     page.goto("/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    user = get_user_model().objects.get(username=username)
+    # The staff pages need a second factor used in the session.
+    secret = totp_add(user) if user.is_staff else None
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    if secret:
+        page.get_by_label("Code").fill(totp_code_to_type(secret))
+        page.get_by_role("button", name="Sign In", exact=True).click()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(username)
+    # These journeys are about confirmations and feedback: re-authenticate up front, as dangerous actions
+    # (rotating, revoking, trusting) would ask (tests/accounts/test_reauthentication.py covers that).
+    browser_reauthenticate(page, base, PASSWORD)
     return page
 
 
@@ -246,7 +257,7 @@ def test_focus_rings_stand_out_at_least_3_to_1(live_server, browser: Browser):
     rings = {}
     for name, locator in {
         "link": page.get_by_role("link", name="Forgot your password?"),
-        "button": page.get_by_role("button", name="Sign in"),
+        "button": page.get_by_role("button", name="Sign in", exact=True),
         "input": page.get_by_placeholder("Username or email"),
         "outline button": page.get_by_role("link", name="Sign up"),
     }.items():

@@ -17,6 +17,7 @@ from oauth2_provider.models import get_application_model
 from playwright.sync_api import Browser, Page, expect
 
 from portal.audit.models import AuditEvent
+from tests.helpers.accounts import browser_reauthenticate, browser_sign_in, totp_add
 from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,7 +32,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_test_id("signed-in-as")).to_have_text(username)
 
 
@@ -75,7 +76,10 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     assert app.review_status == "pending"
 
     # --- Staff find it in the queue and reject it with a reason. ---
-    sign_in(page, base, "sam")
+    # Staff sign in with password and authenticator code (the staff pages need a second factor), and
+    # confirm the password again: approving and trusting are re-authenticated actions.
+    browser_sign_in(page, base, "sam", PASSWORD, totp_secret=totp_add(sam))
+    browser_reauthenticate(page, base, PASSWORD)
     open_in_queue(page, base, "Journey Notes")
     expect(page.get_by_test_id("uri-warning").first).to_contain_text("loopback")
     page.get_by_label("Why it is not approved").fill("Add a privacy policy URL.")
@@ -123,7 +127,7 @@ def test_register_reject_fix_approve_trust_sign_in_suspend(
     user.goto(url)
     user.get_by_placeholder("Username or email").fill("erin")
     user.get_by_label("Password:").fill(PASSWORD)
-    user.get_by_role("button", name="Sign In").click()
+    user.get_by_role("button", name="Sign in", exact=True).click()
     user.wait_for_url(f"{LOOPBACK_CALLBACK}*")
     callback = user.url
     assert "code" in parse_qs(urlsplit(callback).query)

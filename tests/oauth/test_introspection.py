@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.oauth import tokens_for
 
 
@@ -54,7 +55,7 @@ def test_a_resource_server_staff_allowed_may_introspect_any_token(live_server, c
     _browser, _oauth, token = tokens_for(base, a, a_secret, "erin")
 
     # Staff allow it on the review page (a small form of its own), and it is audited.
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     response = client.post(f"/staff/apps/{b.pk}/introspection/", {"allowed": "true"})
     assert response.status_code == 302
     event = AuditEvent.objects.get(action=AuditEvent.Action.INTROSPECTION_ALLOWED)
@@ -120,7 +121,7 @@ def test_only_staff_set_the_permission(client, alice, two_apps):
 def test_the_admin_shows_the_permission_read_only(client, two_apps):
     _a, (b, _secret) = two_apps
     root = get_user_model().objects.create_superuser("root", "root@example.com", "x")
-    client.force_login(root)
+    sign_in_with_second_factor(client, root)
     page = client.get(f"/admin/clients/application/{b.pk}/change/").content.decode()
     assert "introspect any app" in page
     assert 'name="may_introspect_any_token"' not in page  # shown, not editable

@@ -16,6 +16,7 @@ from oauth2_provider.oauth2_validators import set_token_value
 from portal.clients.models import ClientSecret
 from portal.consent.models import Consent
 from portal.consent.services import consent_grant
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.developer import registration
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,7 @@ def test_revoking_an_apps_access_asks_first(client, erin, alice, make_app):
 def test_a_staff_decision_updates_the_navigation_count(client, sam, alice, make_app):
     app, _secret = make_app(alice, name="Waiting", review_status="pending", skip_authorization=False)
     make_app(alice, name="Also waiting", review_status="pending", skip_authorization=False)
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     response = client.post(
         reverse("staff:application_approve", kwargs={"pk": app.pk}),
         {"approve-version": app.review_version()},  # what the review page shows (issue 9, finding 4)
@@ -156,7 +157,7 @@ def test_a_staff_decision_updates_the_navigation_count(client, sam, alice, make_
 
 @pytest.mark.parametrize("url", ["/staff/?q=alice", "/staff/audit/?actor=alice"])
 def test_history_restore_gets_the_whole_page_with_its_filters(client, sam, url):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     fragment = client.get(url, HTTP_HX_REQUEST="true")
     assert "<html" not in fragment.content.decode() and "HX-Request" in fragment["Vary"]
     restored = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")

@@ -5,6 +5,8 @@ import re
 import pytest
 from django.db import OperationalError, connection
 
+from tests.helpers.accounts import sign_in_with_second_factor
+
 
 @pytest.mark.django_db
 def test_home_page_tells_a_newcomer_what_the_portal_is(client):
@@ -41,7 +43,7 @@ def test_pages_cannot_be_framed(client, path):
 def test_navigation_shows_staff_links_only_to_staff(client, erin, sam):
     client.force_login(erin)
     assert "/admin/" not in client.get("/").content.decode()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     assert 'href="/admin/"' in client.get("/").content.decode()
 
 

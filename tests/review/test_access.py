@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from portal.audit.models import AuditEvent
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.review import HTMX
 
 PAGES = [("staff:review_queue", False), ("staff:application_review", True), ("staff:audit_log", False)]
@@ -59,7 +60,7 @@ def test_everyone_but_staff_gets_404_everywhere(client, who, alice, sam, pending
     if who == "inactive_staff":
         sam.is_active = False
         sam.save()
-        client.force_login(sam)
+        sign_in_with_second_factor(client, sam)
     for method, url in _every_url(pending_app):
         response = getattr(client, method)(url, ACTION_DATA, **headers)
         assert response.status_code == 404, (who, method, url, response.status_code)
@@ -78,7 +79,7 @@ def test_the_owner_of_the_app_is_no_exception(client, alice, pending_app):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "needs_pk"), PAGES)
 def test_staff_see_every_page(client, sam, pending_app, name, needs_pk):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     assert client.get(_url(name, pending_app, needs_pk)).status_code == 200
     assert client.get(_url(name, pending_app, needs_pk), **HTMX).status_code == 200
 
@@ -86,14 +87,14 @@ def test_staff_see_every_page(client, sam, pending_app, name, needs_pk):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ACTIONS)
 def test_staff_actions_are_post_only(client, sam, pending_app, name):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     assert client.get(_url(name, pending_app)).status_code == 405
 
 
 @pytest.mark.django_db
 def test_a_staff_action_without_the_csrf_token_is_refused(sam, pending_app):
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(sam)
+    sign_in_with_second_factor(browser, sam)
     response = browser.post(_url("staff:application_approve", pending_app), **HTMX)
     assert response.status_code == 403
     pending_app.refresh_from_db()
@@ -102,14 +103,14 @@ def test_a_staff_action_without_the_csrf_token_is_refused(sam, pending_app):
 
 @pytest.mark.django_db
 def test_an_unknown_app_is_404_for_staff_too(client, sam):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     assert client.get(reverse("staff:application_review", kwargs={"pk": 999999})).status_code == 404
     assert client.post(reverse("staff:application_approve", kwargs={"pk": 999999})).status_code == 404
 
 
 @pytest.mark.django_db
 def test_the_navigation_shows_staff_the_queue_with_its_count(client, sam, alice, pending_app):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     page = client.get("/").content.decode()
     assert 'href="/staff/"' in page and "Staff review (1)" in page
     client.force_login(alice)

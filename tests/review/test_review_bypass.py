@@ -16,6 +16,7 @@ from portal.audit.models import AuditEvent
 from portal.clients import grants
 from portal.review import services
 from portal.review.selectors import application_list_for_review
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.constants import LOOPBACK_CALLBACK
 from tests.helpers.developer import image_upload, registration
 from tests.helpers.review import HTMX
@@ -39,7 +40,7 @@ def developer_client(client, developer):
 @pytest.fixture
 def staff_client(sam):
     staff = Client()
-    staff.force_login(sam)
+    sign_in_with_second_factor(staff, sam)
     return staff
 
 
@@ -113,7 +114,7 @@ def admin_client(sam):
     sam.is_superuser = True
     sam.save()
     admin = Client()
-    admin.force_login(sam)
+    sign_in_with_second_factor(admin, sam)
     return admin
 
 

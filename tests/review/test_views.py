@@ -18,6 +18,7 @@ from portal.review.selectors import (
     application_list_for_review,
     redirect_uri_warnings,
 )
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.constants import LOOPBACK_CALLBACK
 from tests.helpers.review import HTMX
 
@@ -298,7 +299,7 @@ def test_review_page_shows_the_developers_terms_acceptance(staff_client, approve
 def admin_client(client, sam):
     sam.is_superuser = True
     sam.save()
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     return client
 
 

@@ -16,6 +16,7 @@ from oauth2_provider.models import get_access_token_model
 from portal import envconfig
 from portal.clients import grants
 from portal.terms.services import terms_accept
+from tests.helpers.accounts import sign_in_recently_authenticated
 from tests.helpers.constants import PASSWORD
 from tests.helpers.developer import registration
 
@@ -46,7 +47,7 @@ def cc_app(make_app, alice):
 @pytest.fixture
 def developer(client, alice, current_terms):
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return alice
 
 

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from oauth2_provider.models import get_application_model
 from PIL import Image
 
+from tests.helpers.accounts import sign_in_recently_authenticated
 from tests.helpers.developer import image_upload, registration
 
 Application = get_application_model()
@@ -18,7 +19,7 @@ def developer(client, alice, current_terms):
     from portal.terms.services import terms_accept
 
     terms_accept(user=alice, version=current_terms, request=None)
-    client.force_login(alice)
+    sign_in_recently_authenticated(client, alice)
     return alice
 
 

@@ -271,6 +271,15 @@ def test_the_logs_of_a_full_flow_are_json_with_request_ids_and_hold_no_secret(cl
         timeout=10,
     )
     assert replay.status_code == 400
+    # Rotating is a re-authenticated action: confirm the password first (allauth's page).
+    confirmed = browser.post(
+        f"{cluster.url}/accounts/reauthenticate/",
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "password": cluster.PASSWORD},
+        headers={"Referer": f"{cluster.url}/accounts/reauthenticate/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert confirmed.status_code == 302
     rotated = browser.post(
         f"{cluster.url}/developer/apps/{web['pk']}/secrets/rotate/",
         data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "grace": "86400"},

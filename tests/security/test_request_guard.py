@@ -21,6 +21,7 @@ from PIL import Image
 
 from portal.audit.models import AuditEvent
 from portal.clients import grants
+from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.constants import LOOPBACK_CALLBACK
 from tests.helpers.developer import registration
 
@@ -151,7 +152,7 @@ def test_a_cookie_with_a_nul_byte_is_ignored(client):
 
 @pytest.mark.django_db
 def test_a_huge_application_filter_in_the_audit_log_is_ignored(client, sam):
-    client.force_login(sam)
+    sign_in_with_second_factor(client, sam)
     response = client.get("/staff/audit/", {"application": "99999999999999999999"})
     assert response.status_code == 200
 
@@ -160,7 +161,7 @@ def test_a_huge_application_filter_in_the_audit_log_is_ignored(client, sam):
 def test_a_huge_id_in_a_form_the_portal_does_not_own_is_a_400(client, django_user_model):
     # Django's admin: the group form's permission ids reach the database unbounded (SQLite overflows).
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
+    sign_in_with_second_factor(client, admin)
     response = client.post("/admin/auth/group/add/", {"name": "g", "permissions": ["99999999999999999999"]})
     # On SQLite the overflow is refused with a 400; PostgreSQL compares the number and the form says
     # "Select a valid choice" (200). Either way no group is created.
@@ -198,7 +199,7 @@ def test_userinfo_with_a_client_credentials_token_is_invalid_token(client, app):
 @pytest.mark.django_db
 def test_the_admins_view_on_site_link_opens_the_review_page(client, app, django_user_model):
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
-    client.force_login(admin)
+    sign_in_with_second_factor(client, admin)
     app_type = get_application_model()._meta
     content_type = ContentType.objects.get(app_label=app_type.app_label, model=app_type.model_name)
     response = client.get(f"/admin/r/{content_type.pk}/{app.pk}/")

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from portal.audit.models import AuditEvent
+from tests.helpers.accounts import totp_add, totp_code_to_type
 from tests.helpers.constants import PASSWORD
 from tests.helpers.keys import rsa_private_key_pem
 
@@ -70,7 +71,12 @@ def test_after_the_limit_even_the_right_password_is_refused(client, sam):
 
 @pytest.mark.django_db
 def test_a_staff_member_reaches_the_admin_through_the_portal_sign_in(client, sam):
+    secret = totp_add(sam)
     response = _sign_in(client, "sam", PASSWORD, QUERY_STRING="next=/admin/")
+    assert response.status_code == 302
+    # Staff have a second factor: the password leads to the code, and the code to the admin.
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code_to_type(secret)})
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200

@@ -140,7 +140,7 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(self.style.SUCCESS("Demo data is ready."))
         out(f"\nSign in at {base_url}/accounts/login/ with any of these (password: {DEMO_PASSWORD}):")
-        out("  staff  staff member and superuser (reviews apps, /admin/)")
+        out("  staff  staff member and superuser (reviews apps, /admin/; needs a second factor)")
         out("  alice  developer: a trusted app, an approved app that asks for consent, one pending review")
         out("  erin   end user who signs in to apps")
         out(f"\nTrusted demo app: client_id={TRUSTED_CLIENT_ID}")

@@ -25,7 +25,6 @@ import collections
 import hashlib
 import os
 import pwd
-import re
 import secrets
 import shutil
 import subprocess
@@ -123,15 +122,7 @@ def _session(cluster: Cluster) -> requests.Session:
 
 def sign_in(cluster: Cluster) -> requests.Session:
     browser = _session(cluster)
-    form = browser.get(f"{cluster.url}/accounts/login/", timeout=10)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    response = browser.post(
-        f"{cluster.url}/accounts/login/",
-        data={"csrfmiddlewaretoken": csrf, "login": "alice", "password": cluster.PASSWORD},
-        headers={"Referer": f"{cluster.url}/accounts/login/"},
-        allow_redirects=False,
-        timeout=10,
-    )
+    response = cluster.sign_in(browser)
     assert response.status_code == 302, response.status_code
     return browser
 
@@ -289,15 +280,7 @@ def main() -> int:
             auth=(machine["client_id"], machine["secret"]),
             timeout=10,
         )
-        login_form = probe.get(f"{cluster.url}/accounts/login/", timeout=10)
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_form.text).group(1)
-        login_probe = probe.post(
-            f"{cluster.url}/accounts/login/",
-            data={"csrfmiddlewaretoken": csrf, "login": "alice", "password": cluster.PASSWORD},
-            headers={"Referer": f"{cluster.url}/accounts/login/"},
-            allow_redirects=False,
-            timeout=10,
-        )
+        login_probe = cluster.sign_in(probe)
         notes["Redis down: token request"] = token_probe.status_code
         notes["Redis down: sign-in"] = (
             f"{login_probe.status_code} Retry-After={login_probe.headers.get('Retry-After')}"

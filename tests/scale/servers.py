@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
@@ -386,6 +387,19 @@ class Cluster:
         session.trust_env = False
         session.verify = str(self.nginx.certificate)
         return session
+
+    def sign_in(self, session):
+        """alice signs in through the balancer as a browser does: the form, its CSRF token, the POST.
+        Returns the POST's response (a 302 when it worked), not following it."""
+        form = session.get(f"{self.url}/accounts/login/", timeout=10)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        return session.post(
+            f"{self.url}/accounts/login/",
+            data={"csrfmiddlewaretoken": csrf, "login": "alice", "password": self.PASSWORD},
+            headers={"Referer": f"{self.url}/accounts/login/"},
+            allow_redirects=False,
+            timeout=10,
+        )
 
     def logs(self) -> str:
         parts = [instance.log.read_text() for instance in self.instances if instance.log.exists()]

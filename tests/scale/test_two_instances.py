@@ -77,15 +77,7 @@ def _upstream(response) -> str:
 
 def _sign_in(cluster):
     browser = cluster.session()
-    form = browser.get(f"{cluster.url}/accounts/login/", timeout=10)
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    response = browser.post(
-        f"{cluster.url}/accounts/login/",
-        data={"csrfmiddlewaretoken": csrf, "login": "alice", "password": cluster.PASSWORD},
-        headers={"Referer": f"{cluster.url}/accounts/login/"},
-        allow_redirects=False,
-        timeout=10,
-    )
+    response = cluster.sign_in(browser)
     assert response.status_code == 302
     return browser, _upstream(response)
 

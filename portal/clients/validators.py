@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from urllib.parse import unquote_plus, urlsplit
 
 from allauth.account.models import EmailAddress
@@ -12,7 +13,12 @@ from django.core.cache import cache
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_device_grant_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_device_grant_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
@@ -126,14 +132,122 @@ class PortalOAuth2Validator(OAuth2Validator):
             return False
         return set(scopes) <= scope_rules.allowed_scopes(client, grant_type=request.grant_type)
 
+    # --- The authorization code's grant row, read once per token request ------------------------------
+    # DOT reads the grant (and then its user) in every hook that needs a field of it: the OpenID Connect
+    # dispatch (scope), validate_code, the PKCE challenge and its method, the redirect URI, the resource
+    # check and the nonce: six reads of one row per exchange. Here the first read (with its user) is kept
+    # on oauthlib's request, which lives for this one HTTP request only, and the others use it. Nothing
+    # outlives the request: the next exchange of the same code reads the row again (and finds it deleted).
+
+    def _exchange_grant(self, request, code: str, client=None):
+        """The grant of `code` (with its user) issued to `client`, or None; read at most once per request.
+
+        Without a client (the OpenID Connect dispatch runs before client authentication, and DOT looks the
+        code up by itself there too) the grant is read by its code alone, and a later lookup with the
+        client checks the application on the row read then, as DOT's `code=..., application=client` does.
+        """
+        application_id = getattr(client, "pk", None)
+        cached = getattr(request, "portal_grant", None)
+        if cached is not None and cached[0] == code and cached[1] in (None, application_id):
+            grant = cached[2]
+        else:
+            grant = _grant_with_user(code, client)
+            request.portal_grant = (code, application_id, grant)
+        if grant is not None and client is not None and grant.application_id != application_id:
+            return None
+        return grant
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = self._exchange_grant(request, code)
+        return grant.scope.split() if grant is not None and grant.scope else []
+
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        valid = super().validate_code(client_id, code, client, request, *args, **kwargs)
-        if not valid:
+        # DOT's validate_code on the grant read once (its checks and the attributes it sets, unchanged).
+        grant = self._exchange_grant(request, code, client)
+        valid = grant is not None and not grant.is_expired()
+        if valid:
+            request.scopes = grant.scope.split(" ")
+            request.user = grant.user
+            if grant.nonce:
+                request.nonce = grant.nonce
+            if grant.claims:
+                request.claims = json.loads(grant.claims)
+        else:
             # Unknown, expired, or exchanged before: in the last case revoke what it was exchanged for.
             protocol_events.authorization_code_replay_revoke(
                 code=code, application=client, request=_http_request(request)
             )
         return valid
+
+    def get_code_challenge(self, code, request):
+        grant = self._exchange_grant(request, code, request.client)
+        if grant is None:  # DOT's Grant.objects.get raised DoesNotExist; validate_code refuses first anyway
+            return super().get_code_challenge(code, request)
+        return grant.code_challenge or None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._exchange_grant(request, code, request.client)
+        if grant is None:
+            return super().get_code_challenge_method(code, request)
+        return grant.code_challenge_method or None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
+        grant = self._exchange_grant(request, code, client) if request is not None else None
+        if grant is None:
+            return super().confirm_redirect_uri(
+                client_id, code, redirect_uri, client, request, *args, **kwargs
+            )
+        return grant.redirect_uri_allowed(redirect_uri)
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = self._exchange_grant(request, code)
+        return (grant.nonce or None) if grant is not None else None
+
+    def _check_and_set_request_resource(self, request):
+        """DOT's RFC 8707 resource handling, with the authorization code's grant read once.
+
+        For a refresh or any other grant this is DOT's method. For a code exchange it is DOT's, copied
+        (tests/oauth/test_dot_internals.py pins the source it was copied from), with the grant taken from
+        the request instead of one more read.
+        """
+        if request.grant_type != "authorization_code":
+            return super()._check_and_set_request_resource(request)
+        resource = getattr(request, "resource", None)
+        # RFC 8707 allows repeating `resource`; oauthlib keeps only the last body value.
+        if isinstance(resource, str):
+            body_values = [
+                value for key, value in (getattr(request, "decoded_body", None) or []) if key == "resource"
+            ]
+            if len(body_values) > 1:
+                resource = body_values
+        if isinstance(resource, list):
+            request.resource = resource or []
+        elif resource and isinstance(resource, str) and resource.strip():
+            request.resource = [resource]
+        else:
+            request.resource = []
+        self._validate_resource_uris(request, request.resource)
+
+        grant = self._exchange_grant(request, request.code, request.client)
+        grant_resource = (grant.resource or []) if grant else []
+        if request.resource and grant_resource:
+            # A token request may narrow the grant's resources, never widen them.
+            for res in request.resource:
+                if res not in grant_resource:
+                    raise errors.CustomOAuth2Error(
+                        error="invalid_target",
+                        description=(
+                            f"The requested resource '{res}' is not allowed. "
+                            "Token request cannot escalate resource permissions beyond the "
+                            "original authorization grant"
+                        ),
+                        request=request,
+                    )
+        elif grant_resource:
+            # Values stored before the authorization endpoint validated them are validated here.
+            self._validate_resource_uris(request, grant_resource)
+            request.resource = grant_resource
+        return None
 
     def _save_bearer_token(self, token, request, *args, **kwargs):
         # The hook DOT's save_bearer_token runs in its transaction: the tokens and the record of the code
@@ -153,9 +267,31 @@ class PortalOAuth2Validator(OAuth2Validator):
     # DOT saves the tokens it issues without returning them from save_bearer_token; kept on the request so
     # the replay record above needs no query to find them again.
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        just_signed = getattr(request, "portal_id_token", None)
+        if token.get("id_token") and just_signed is not None and just_signed[0] == token["id_token"]:
+            # DOT's _create_access_token, with the ID token this request has just signed and saved
+            # (finalize_id_token below) instead of DOT's _load_id_token: verifying our own signature and
+            # reading the app and the ID token row back cost two queries.
+            access_token = get_access_token_model()(
+                user=request.user,
+                scope=token["scope"],
+                expires=expires,
+                id_token=just_signed[1],
+                application=request.client,
+                source_refresh_token=source_refresh_token,
+                resource=getattr(request, "resource", []),  # RFC 8707
+            )
+            self._set_token_value(access_token, token["access_token"])
+            access_token.save()
+        else:
+            access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         request.portal_issued_access_token = access_token
         return access_token
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        signed = super().finalize_id_token(id_token, token, token_handler, request)
+        request.portal_id_token = (signed, request.id_token)
+        return signed
 
     def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
         refresh_token = super()._create_refresh_token(
@@ -216,6 +352,13 @@ def _http_request(request) -> HttpRequest:
     http_request = HttpRequest()
     http_request.META = dict(request.headers or {})
     return http_request
+
+
+def _grant_with_user(code: str, client):
+    grants = get_grant_model().objects.select_related("user").filter(code=code)
+    if client is not None:
+        grants = grants.filter(application=client)
+    return grants.first()
 
 
 def _refresh_token_family(refresh_token: str):

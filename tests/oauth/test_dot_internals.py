@@ -3,6 +3,7 @@ fails before the portal misbehaves (issue 17, item 7)."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 from oauth2_provider.models import get_refresh_token_model
@@ -14,6 +15,11 @@ from oauth2_provider.views.oidc import RPInitiatedLogoutView
 
 from portal.clients.validators import PortalOAuth2Validator
 from portal.consent.views import AuthorizationView
+
+# DOT 3.4.1's OAuth2Validator._check_and_set_request_resource, whose code-exchange branch the portal copies.
+DOT_RESOURCE_CHECK_SHA256 = "83be546872406c2c6f150743dd9412b7280bd5986efe138b314af409e58e1c36"
+# ...and its _create_access_token, which the portal repeats with the ID token it has just signed.
+DOT_CREATE_ACCESS_TOKEN_SHA256 = "b9b36b168ac8ba464970453fa934c706990a808ddf01b1bf9df2acc96de09358"
 
 
 def _parameters(function) -> list[str]:
@@ -123,3 +129,36 @@ def test_the_validator_creates_each_token_in_its_own_hook():
     ]
     source = inspect.getsource(OAuth2Validator._save_bearer_token)
     assert "self._create_access_token(" in source and "self._create_refresh_token(" in source
+
+
+def test_every_grant_read_of_a_code_exchange_is_overridden():
+    # PortalOAuth2Validator reads the grant once per token request (_exchange_grant). That only holds while
+    # each DOT method reading the grant is one the portal overrides; the methods left to DOT write it.
+    reading = {
+        name
+        for name, member in vars(OAuth2Validator).items()
+        if callable(member) and "Grant.objects" in inspect.getsource(member)
+    }
+    writing = {"invalidate_authorization_code", "_create_authorization_code"}
+    assert reading - writing == {
+        "confirm_redirect_uri",
+        "validate_code",
+        "get_code_challenge",
+        "get_code_challenge_method",
+        "get_authorization_code_scopes",
+        "_check_and_set_request_resource",
+        "get_authorization_code_nonce",
+    }
+    assert all(name in PortalOAuth2Validator.__dict__ for name in reading - writing)
+    # _check_and_set_request_resource's code-exchange branch is a copy of DOT's: if DOT reshapes it, the
+    # copy must be looked at again.
+    source = inspect.getsource(OAuth2Validator._check_and_set_request_resource)
+    assert hashlib.sha256(source.encode()).hexdigest() == DOT_RESOURCE_CHECK_SHA256, "re-copy the branch"
+
+
+def test_the_access_token_creation_the_portal_repeats_is_dots():
+    # PortalOAuth2Validator._create_access_token builds the token as DOT does, with the ID token kept from
+    # finalize_id_token (which sets request.id_token) instead of DOT's re-read of it.
+    source = inspect.getsource(OAuth2Validator._create_access_token)
+    assert hashlib.sha256(source.encode()).hexdigest() == DOT_CREATE_ACCESS_TOKEN_SHA256, "repeat it again"
+    assert "request.id_token = id_token" in inspect.getsource(OAuth2Validator.finalize_id_token)

@@ -10,34 +10,20 @@ suspended app fails on the very next request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
+from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model
-
-# Only what the checks and the API's answers read: the token row joined to its user and app.
-_TOKEN_FIELDS = (
-    "id",
-    "expires",
-    "scope",
-    "resource",
-    "user_id",
-    "application_id",
-    "user__id",
-    "user__username",
-    "user__email",
-    "user__first_name",
-    "user__last_name",
-    "user__is_active",
-    "application__id",
-    "application__review_status",
-)
+from oauth2_provider.models import get_access_token_model, get_application_model
 
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 ALLOW = ", ".join(ALLOWED_METHODS)
@@ -75,15 +61,91 @@ def _bearer_value(request: HttpRequest) -> str | None:
     return value
 
 
-def load_token(raw: str):
-    checksum = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
-    rows = list(
-        get_access_token_model()
-        .objects.filter(token_checksum=checksum)
-        .select_related("user", "application")
-        .only(*_TOKEN_FIELDS)[:1]
+@dataclass(frozen=True)
+class _TokenQuery:
+    """The bearer lookup's SQL, written once per database from the models' metadata.
+
+    An access token with its app and person, in one statement. Built with the ORM on every call, the same
+    query cost more CPU to compile than everything else of an API call together (about 0.45 of 0.87 ms
+    in-process); the statement never changes, so it is written once. Whether the token is still live is
+    computed by the database (no datetime conversion per backend)."""
+
+    sql: str
+    token_fields: tuple[str, ...]
+    user_fields: tuple[str, ...]
+
+
+def _concrete(model, names) -> tuple[str, ...]:
+    # Model.from_db takes a subset of fields in the order the model declares them.
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in names)
+
+
+@functools.cache
+def _token_query(alias: str) -> _TokenQuery:
+    token_model, app_model, user_model = get_access_token_model(), get_application_model(), get_user_model()
+    qn = connections[alias].ops.quote_name
+    token_fields = _concrete(token_model, {"id", "scope", "resource", "user_id", "application_id"})
+    user_fields = _concrete(
+        user_model, {"id", user_model.USERNAME_FIELD, "email", "first_name", "last_name", "is_active"}
     )
-    return rows[0] if rows else None
+
+    def columns(model, table: str, names) -> list[str]:
+        return [f"{table}.{qn(model._meta.get_field(name).column or name)}" for name in names]
+
+    def column(model, table: str, name: str) -> str:
+        return columns(model, table, [name])[0]
+
+    select = [
+        f"{column(token_model, 't', 'expires')} > %s",
+        column(app_model, "a", "review_status"),
+        *columns(token_model, "t", token_fields),
+        *columns(user_model, "u", user_fields),
+    ]
+    # Only quoted table and column names from the models go into the text; values are parameters.
+    sql = (
+        f"SELECT {', '.join(select)} FROM {qn(token_model._meta.db_table)} t"  # noqa: S608
+        f" INNER JOIN {qn(app_model._meta.db_table)} a"
+        f" ON {column(app_model, 'a', 'id')} = {column(token_model, 't', 'application_id')}"
+        f" LEFT OUTER JOIN {qn(user_model._meta.db_table)} u"
+        f" ON {column(user_model, 'u', 'id')} = {column(token_model, 't', 'user_id')}"
+        f" WHERE {column(token_model, 't', 'token_checksum')} = %s"
+    )
+    return _TokenQuery(sql, token_fields, user_fields)
+
+
+def load_token(raw: str):
+    """(access token with its `user` and `application`, whether it is still live), or (None, False).
+
+    Nothing is cached between requests: a revoked token (deleted row), a suspended app or a deactivated
+    person fails on the very next call."""
+    token_model = get_access_token_model()
+    alias = router.db_for_read(token_model)
+    query = _token_query(alias)
+    connection = connections[alias]
+    checksum = hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, [now, checksum])
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    live, review_status = bool(row[0]), row[1]
+    token_values = list(row[2 : 2 + len(query.token_fields)])
+    user_values = list(row[2 + len(query.token_fields) :])
+    resource_at = query.token_fields.index("resource")
+    resource_field = token_model._meta.get_field("resource")
+    token_values[resource_at] = resource_field.from_db_value(token_values[resource_at], None, connection)
+    token = token_model.from_db(alias, query.token_fields, token_values)
+    token.application = get_application_model().from_db(
+        alias, ["id", "review_status"], [token.application_id, review_status]
+    )
+    if token.user_id is not None:
+        user_model = get_user_model()
+        user_values[query.user_fields.index("is_active")] = bool(
+            user_values[query.user_fields.index("is_active")]
+        )
+        token.user = user_model.from_db(alias, query.user_fields, user_values)
+    return token, live
 
 
 class BearerRequest(HttpRequest):
@@ -111,10 +173,10 @@ def bearer_token_with_scope(scope: str, *, needs_user: bool = True) -> Callable:
             raw = _bearer_value(request)
             if raw is None:
                 return _unauthorized()
-            token = load_token(raw)
+            token, live = load_token(raw)
             if token is None:
                 return _unauthorized("The access token is invalid.")
-            if timezone.now() >= token.expires:
+            if not live:
                 return _unauthorized("The access token has expired.")
             if token.resource and not token.allows_audience(request.build_absolute_uri(request.path)):
                 return _unauthorized("The access token is not valid for this resource.")

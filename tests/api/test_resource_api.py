@@ -81,6 +81,30 @@ def test_expired_token_is_401(client, app, erin):
 
 
 @pytest.mark.django_db
+def test_an_expired_token_says_so(client, app, erin):
+    # Expiry is decided by the database in the bearer lookup (portal.api.bearer); a second either way.
+    live = _token(app, erin, "read", expires_in=2, raw="live")
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {live}").status_code == 200
+    expired = _token(app, erin, "read", expires_in=-2, raw="expired")
+    response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
+    assert response.status_code == 401
+    assert "The access token has expired." in response["WWW-Authenticate"]
+
+
+@pytest.mark.django_db
+def test_a_token_for_another_resource_is_refused(client, app, erin):
+    # RFC 8707: a token issued for one resource server is no good at another.
+    elsewhere = _token(app, erin, "read", raw="elsewhere")
+    get_access_token_model().objects.filter(scope="read").update(resource=["https://other.example/api/"])
+    response = client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {elsewhere}")
+    assert response.status_code == 401
+    assert "not valid for this resource" in response["WWW-Authenticate"]
+    here = _token(app, erin, "read", raw="here")
+    get_access_token_model().objects.filter(resource=[]).update(resource=["http://testserver/api/"])
+    assert client.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {here}").status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_token_in_the_query_string_is_not_accepted(client, app, erin):
     token = _token(app, erin, "read")
     assert client.get(f"/api/me?access_token={token}").status_code == 401

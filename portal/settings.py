@@ -137,8 +137,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # Records each signed-in session (device, address, last seen) for the sessions page.
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Records each signed-in session (device, address, last seen) for the sessions page: allauth's
+    # UserSessionsMiddleware, writing at most once per USERSESSIONS_ACTIVITY_INTERVAL
+    # (portal/session_activity.py).
+    "portal.session_activity.UserSessionActivityMiddleware",
     # Staff (and, when required, developers) without a second factor in this session get the set-up or
     # challenge page instead of /staff/, /admin/ (portal/mfa_gate.py).
     "portal.mfa_gate.SecondFactorRequiredMiddleware",
@@ -325,6 +327,9 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("REAUTHENTICATION_TIMEOUT", default=3
 # allauth's own security emails: password and email changed, second factor added or removed.
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 USERSESSIONS_TRACK_ACTIVITY = True
+# ...but a session's row (its "last seen") is written at most once per this many seconds, and at once when
+# its address or browser changes, instead of on every signed-in request.
+USERSESSIONS_ACTIVITY_INTERVAL = env_int("USERSESSIONS_ACTIVITY_INTERVAL", default=300)
 # Ending a session on /accounts/sessions/ is audited (portal/account_adapter.py).
 USERSESSIONS_ADAPTER = "portal.account_adapter.PortalUserSessionsAdapter"
 

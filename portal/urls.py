@@ -53,6 +53,9 @@ oauth2_protocol_patterns = (
 # sign-in goes through one door.
 admin.site.login = secure_admin_login(admin.site.login)
 
+# A database or cache outage raised before any view ran (in a middleware) is a 503, not a 500.
+handler500 = "portal.errors.server_error"
+
 urlpatterns = [
     path("", pages_views.home, name="home"),
     path("o/", include(oauth2_protocol_patterns, namespace="oauth2_provider")),

@@ -29,7 +29,8 @@ from functools import wraps
 from allauth.core.internal.httpkit import get_client_ip
 from allauth.core.internal.ratelimit import respond_429
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -60,6 +61,27 @@ class Decision:
     cache_down: bool = False
 
 
+def _count(cache_key: str, *, timeout: int) -> int:
+    """Open the window's counter (unless another instance has) and count this request in it."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip: SET NX EX and INCR in one MULTI/EXEC. Django's add() then incr() took three
+        # (SET NX, EXISTS, INCR), twice per token request. The counter is a plain integer, as Django's
+        # Redis serializer stores ints, so cache.get() reads it too.
+        key = backend.make_and_validate_key(cache_key)
+        pipeline = backend._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        return int(pipeline.execute()[1])
+    # add() is a no-op when the window is open already; local memory is one process, nothing races.
+    cache.add(cache_key, 0, timeout=timeout)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # the window expired between add() and incr()
+        cache.set(cache_key, 1, timeout=timeout)
+        return 1
+
+
 def limit_named(action: str) -> Limit:
     try:
         config = settings.PORTAL_RATE_LIMITS[action]
@@ -78,13 +100,7 @@ def hit(action: str, *, key: str) -> Decision:
     digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     cache_key = f"rl:{action}:{digest}:{window}"
     try:
-        # add() is a no-op when another instance already opened this window; incr() is atomic on Redis.
-        cache.add(cache_key, 0, timeout=limit.rate.period + 1)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # the window expired between add() and incr()
-            cache.set(cache_key, 1, timeout=limit.rate.period + 1)
-            count = 1
+        count = _count(cache_key, timeout=limit.rate.period + 1)
     except CACHE_ERRORS as exc:
         logger.warning(
             "rate limit %s: cache unreachable (%s); failing %s",

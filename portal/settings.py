@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "portal.developer",
     "portal.review",
     "portal.terms",
+    "portal.teams",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

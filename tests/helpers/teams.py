@@ -15,10 +15,12 @@ ROLES = ("owner", "admin", "developer", "viewer")
 
 def make_user(username: str, *, verified: bool = True):
     user = get_user_model().objects.create_user(
-        username=username, email=f"{username}@example.com", password=PASSWORD, first_name=username.capitalize()
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        first_name=username.capitalize(),
     )
-    if verified:
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
     return user
 
 

@@ -63,7 +63,11 @@ def acme(alice, make_app, erin, current_terms):
     set_token_value(token, "acme-token")
     token.save()
     invitation = Invitation.objects.create(
-        team=team, email="new@example.com", role="viewer", invited_by=alice, expires_at=timezone.now() + timedelta(days=1)
+        team=team,
+        email="new@example.com",
+        role="viewer",
+        invited_by=alice,
+        expires_at=timezone.now() + timedelta(days=1),
     )
     for user in members.values():
         terms_accept(user=user, version=current_terms, request=None)

@@ -45,7 +45,9 @@ def _teams_with_apps(owner, member, *, teams: int, apps: int, start: int) -> lis
 
 
 @pytest.mark.django_db
-def test_the_app_list_stays_flat_for_a_member_of_20_teams_with_500_apps(client, alice, charlie, current_terms):
+def test_the_app_list_stays_flat_for_a_member_of_20_teams_with_500_apps(
+    client, alice, charlie, current_terms
+):
     terms_accept(user=charlie, version=current_terms, request=None)
     team_personal_get_or_create(user=charlie)
     client.force_login(charlie)

@@ -40,7 +40,7 @@ def test_a_solo_developer_gets_a_personal_team_on_the_first_visit(client, alice)
     client.get("/developer/")
     assert Team.objects.filter(personal_for=alice).count() == 1
     # One team: no team column and no team choice when registering.
-    assert b'<th scope="col">Team</th>' not in response.content
+    assert b'data-testid="app-team"' not in response.content
 
 
 def test_an_app_registered_by_a_solo_developer_goes_to_their_personal_team(developer, client):
@@ -72,6 +72,10 @@ def test_a_member_of_several_teams_chooses_the_team_of_a_new_app(developer, clie
         },
     )
     assert get_application_model().objects.get(name="Acme App").team == acme
+    # With more than one team, the list says which team each app belongs to.
+    assert (
+        b'<small class="muted" data-testid="app-team">Acme Inc.</small>' in client.get("/developer/").content
+    )
 
 
 def test_a_viewer_cannot_register_an_app_in_the_team(developer, client, charlie):

@@ -163,9 +163,9 @@ class Application(AbstractApplication):
     def publisher_name(self) -> str | None:
         """Who people are told made the app ("Made by ..."): its team, else the person who registered it;
         None for an operator's app. Select `team` and `user` with the app where a page lists many."""
-        if self.team_id is not None:
+        if self.team is not None:
             return self.team.name
-        if self.user_id is not None:
+        if self.user is not None:
             return self.user.get_full_name() or self.user.get_username()
         return None
 

@@ -13,7 +13,8 @@ from portal.teams.roles import Role
 TEAM_NAME_MAX_LENGTH = 100
 
 
-class Team(models.Model):
+# django-stubs cannot resolve the reverse manager of the swappable Application's `team` (unused in code).
+class Team(models.Model):  # type: ignore[django-manager-missing]
     name = models.CharField(max_length=TEAM_NAME_MAX_LENGTH)
     # Set for the team made for a developer on first use, so a solo developer never sees a team step.
     personal_for = models.OneToOneField(

@@ -4,6 +4,8 @@ removed member or a lowered role takes effect on the very next request."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core import signing
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
@@ -50,7 +52,8 @@ def team_get_for_member(*, user, pk: int, permission: Permission = Permission.VI
         Team.objects.annotate(member_role=member_role_subquery(user=user)).filter(member_role__isnull=False),
         pk=pk,
     )
-    permission_require(role=team.member_role, permission=permission)
+    # `member_role` is the annotation above (django-stubs cannot see annotations through a filter).
+    permission_require(role=cast(Any, team).member_role, permission=permission)
     return team
 
 

@@ -62,7 +62,7 @@ def team_create(*, user, name: str, request: HttpRequest | None) -> Team:
 
 @transaction.atomic
 def team_delete(*, team: Team, actor, request: HttpRequest | None) -> None:
-    if team.applications.exists():
+    if get_application_model().objects.filter(team=team).exists():
         raise TeamError("Transfer or delete the team's apps first: a team with apps cannot be deleted.")
     audit_record(
         actor=actor,

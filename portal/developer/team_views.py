@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import confirm
+from portal import confirm, ratelimits
 from portal.clients import selectors as client_selectors
 from portal.clients import services as client_services
 from portal.developer.forms import InvitationForm, RoleForm, TeamChoiceForm, TeamForm
@@ -70,6 +70,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@ratelimits.per_user("team_invite")
 def team_invite(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get_for_member(user=request.user, pk=pk, permission=Permission.MANAGE_MEMBERS)
     form = InvitationForm(request.POST)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
 from portal.audit.models import AuditEvent
+from portal.envconfig import parse_rate
 from portal.review import services as review_services
 from portal.teams.models import Invitation, Membership, Team
 from portal.teams.services import team_create
@@ -306,3 +307,22 @@ def test_an_edit_keeps_a_transfer_waiting_for_review(client, alice, make_app, cu
     assert client.post(f"/developer/apps/{app.pk}/edit/", data).status_code == 302
     app.refresh_from_db()
     assert app.description == "New words." and app.proposed_changes == {"team": acme.pk}
+
+
+def test_invitations_are_rate_limited_per_person(
+    client, developer, settings, django_capture_on_commit_callbacks
+):
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
+        "team_invite": {
+            **settings.PORTAL_RATE_LIMITS["team_invite"],
+            "rate": parse_rate("team_invite", "2/h"),
+        },
+    }
+    team = team_create(user=developer, name="Acme Inc.", request=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(2):
+            assert _invite(client, team, email=f"person{number}@example.com").status_code == 302
+        response = _invite(client, team, email="spam@example.com")
+    assert response.status_code == 429 and response["Retry-After"]
+    assert [message.to for message in mail.outbox] == [["person0@example.com"], ["person1@example.com"]]

@@ -326,3 +326,13 @@ def test_invitations_are_rate_limited_per_person(
         response = _invite(client, team, email="spam@example.com")
     assert response.status_code == 429 and response["Retry-After"]
     assert [message.to for message in mail.outbox] == [["person0@example.com"], ["person1@example.com"]]
+
+
+def test_the_admin_shows_the_team_but_does_not_move_apps(sam, staff_client, alice, make_app):
+    # A move changes the publisher people see: it goes through a transfer (audited, reviewed), not a select.
+    sam.is_superuser = True
+    sam.save()
+    app, _secret = make_app(alice, name="Live App")
+    page = staff_client.get(f"/admin/clients/application/{app.pk}/change/").content.decode()
+    assert "Alice Example" in page
+    assert 'name="team"' not in page

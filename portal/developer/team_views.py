@@ -154,7 +154,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
 @require_POST
 def team_leave(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get_for_member(user=request.user, pk=pk, permission=Permission.VIEW_APP)
-    membership = selectors.membership_get(team=team, pk=_own_membership_pk(request, team))
+    membership = selectors.membership_get_own(team=team, user=request.user)
     if confirm.confirmation_needed(request):
         return confirm.ask(
             request,
@@ -170,10 +170,6 @@ def team_leave(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("developer:team_detail", pk=team.pk)
     messages.success(request, f"You left {team.name}.")
     return redirect("developer:team_list")
-
-
-def _own_membership_pk(request: HttpRequest, team) -> int:
-    return next(m.pk for m in selectors.membership_list(team=team) if m.user_id == request.user.pk)
 
 
 @login_required

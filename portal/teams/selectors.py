@@ -65,6 +65,10 @@ def membership_get(*, team, pk: int) -> Membership:
     return get_object_or_404(Membership.objects.filter(team=team).select_related("user"), pk=pk)
 
 
+def membership_get_own(*, team, user) -> Membership:
+    return get_object_or_404(Membership.objects.filter(team=team, user=user).select_related("user"))
+
+
 def invitation_list_pending(*, team) -> QuerySet:
     return Invitation.objects.filter(team=team).pending().order_by("-created_at", "-pk")
 

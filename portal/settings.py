@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "portal.developer",
     "portal.review",
     "portal.terms",
+    "portal.teams",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -278,6 +279,7 @@ PORTAL_RATE_LIMITS = {
     "token_client": _portal_rate("RATE_LIMIT_TOKEN_PER_CLIENT", "1200/m", fail="open"),
     "app_register": _portal_rate("RATE_LIMIT_APP_REGISTRATION", "20/h", fail="closed"),
     "secret_rotate": _portal_rate("RATE_LIMIT_SECRET_ROTATION", "20/h", fail="closed"),
+    "team_invite": _portal_rate("RATE_LIMIT_TEAM_INVITATIONS", "30/h", fail="closed"),
     # RFC 8628 5.1: the code-entry page is where a user code could be guessed: per person and per address.
     "device_code_user": _portal_rate("RATE_LIMIT_DEVICE_CODE_PER_USER", "10/5m", fail="closed"),
     "device_code_address": _portal_rate("RATE_LIMIT_DEVICE_CODE_PER_ADDRESS", "30/5m", fail="closed"),

@@ -85,6 +85,11 @@ class AuditEvent(models.Model):
         related_name="audit_events",
     )
     application_label = models.CharField(max_length=255, blank=True)
+    # The team the event belongs to (an app's team at the time, or the team whose members changed): what
+    # a team's owners read as its audit trail. An app transferred later leaves its earlier events behind.
+    team = models.ForeignKey(
+        "teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
     client_id = models.CharField(max_length=255, blank=True, db_index=True)
     # {"field": [before, after], ...} for changes; free-form facts (a reason, a scope list) otherwise.
     changes = models.JSONField(default=dict, blank=True)
@@ -94,7 +99,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["application", "-created_at"])]
+        indexes = [
+            models.Index(fields=["application", "-created_at"]),
+            models.Index(fields=["team", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action}"

@@ -23,9 +23,12 @@ def audit_record(
     actor,
     action: str,
     application=None,
+    team=None,
     changes: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AuditEvent:
+    # An app's event belongs to the app's team of the moment (its id is at hand: no query).
+    team_id = team.pk if team is not None else getattr(application, "team_id", None)
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=actor.get_username() if actor is not None and actor.is_authenticated else "",
@@ -33,6 +36,7 @@ def audit_record(
         application=application,
         application_label=(application.name or application.client_id) if application is not None else "",
         client_id=application.client_id if application is not None else "",
+        team_id=team_id,
         changes=changes or {},
         ip_address=client_ip(request),
     )

@@ -21,6 +21,9 @@ from portal.clients import grants, names, redirect_uris
 MATERIAL_FIELDS = ("redirect_uris", "grant_types", "client_type")
 IDENTITY_FIELDS = ("name", "logo", "homepage_url", "post_logout_redirect_uris", "allowed_origins")
 REVIEWED_FIELDS = MATERIAL_FIELDS + IDENTITY_FIELDS
+# The team publishes the app (the consent screen says "Made by <team>"): moving an approved app to another
+# team is proposed as {"team": <team id>} and applied only when staff approve, like an identity change.
+TRANSFER_FIELD = "team"
 # Everything the staff review page shows of an app; its version (a hash of these and of the proposal)
 # binds a staff decision to what the reviewer saw.
 REVIEW_PAGE_FIELDS = (
@@ -117,6 +120,19 @@ class Application(AbstractApplication):
         ),
     )
 
+    # The team that owns the app: its members reach it, with what their role allows (portal/teams).
+    # DOT's `user` stays, as who registered it, so stock DOT tooling keeps working. NULL only for an app
+    # made by an operator (createapplication without a user), which no developer manages. PROTECT: a team
+    # is deleted only once its apps are gone or transferred.
+    team = models.ForeignKey(
+        "teams.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("team"),
+    )
+
     objects = ApplicationManager()
 
     class Meta(AbstractApplication.Meta):
@@ -142,6 +158,16 @@ class Application(AbstractApplication):
     @property
     def is_suspended(self) -> bool:
         return self.review_status == self.ReviewStatus.SUSPENDED
+
+    @property
+    def publisher_name(self) -> str | None:
+        """Who people are told made the app ("Made by ..."): its team, else the person who registered it;
+        None for an operator's app. Select `team` and `user` with the app where a page lists many."""
+        if self.team is not None:
+            return self.team.name
+        if self.user is not None:
+            return self.user.get_full_name() or self.user.get_username()
+        return None
 
     @property
     def has_proposed_changes(self) -> bool:

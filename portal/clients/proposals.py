@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from oauth2_provider.models import get_application_model
 
+from portal.clients.models import TRANSFER_FIELD
+from portal.teams.models import Team
+
 
 @dataclass
 class ChangeRow:
@@ -41,6 +44,13 @@ def proposed_change_rows(*, application) -> list[ChangeRow]:
         field = fields.get(name)
         label = str(field.verbose_name) if field is not None else name
         label = label[:1].upper() + label[1:]
+        if name == TRANSFER_FIELD:
+            team = Team.objects.filter(pk=after).first()
+            before_team = [application.team.name] if application.team_id else []
+            rows.append(
+                ChangeRow(name, "Team (publisher)", before_team, [team.name if team else "(deleted team)"])
+            )
+            continue
         if name == "logo":
             storage = application.logo.storage
             before = application.logo.url if application.logo else ""

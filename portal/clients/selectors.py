@@ -3,8 +3,9 @@
 One style for every selectors.py: keyword-only `<entity>_<action>` functions. `_list_*` returns a queryset
 scoped to its owner, `_get_*` one object of such a queryset or Http404 (get_object_or_404; views never
 catch DoesNotExist), `_find_*` one object or None for values that arrive from the network. The
-developer-facing ones take the owner and filter by it, so a view cannot forget the ownership check:
-another developer's app is simply not found (404)."""
+developer-facing ones take the signed-in person and filter by their team memberships, so a view cannot
+forget the ownership check: an app of a team they are not in is simply not found (404), and an action
+their role does not allow is refused (403, portal/teams/roles.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_device_grant_model
 
 from portal.clients.models import ClientSecret
+from portal.teams.roles import Permission, permission_require
+from portal.teams.selectors import member_role_subquery
 
 
 def application_find_by_client_id(*, client_id: str | None):
@@ -44,25 +47,39 @@ class _ActiveTokensShown(Subquery):
     output_field = CharField()
 
 
-def application_list_for_owner(*, owner) -> QuerySet:
-    """The owner's apps with their count of active access tokens (text: "1000+" beyond a thousand) and
-    the time of the newest one."""
+def application_list_for_member(*, user, team=None) -> QuerySet:
+    """The apps of every team `user` belongs to (or of `team` only), each with `member_role`, its count of
+    active access tokens and the time of the newest one; one query however many teams and apps."""
     tokens = get_access_token_model().objects.filter(application=OuterRef("pk"))
     active = tokens.filter(expires__gt=timezone.now()).order_by()
+    apps = get_application_model().objects.filter(team__memberships__user=user)
+    if team is not None:
+        apps = apps.filter(team=team)
     return (
-        get_application_model()
-        .objects.filter(user=owner)
+        apps.select_related("team")
         .annotate(
+            member_role=member_role_subquery(user=user, team_ref="team"),
             active_tokens=_ActiveTokensShown(active.values("pk")[: ACTIVE_TOKENS_COUNTED + 1]),
-            # Backed by the (application_id, created) index (migration clients 0008): one index entry.
+            # Backed by the (application_id, created) index (migration clients 0010): one index entry.
             last_activity=Subquery(tokens.order_by("-created").values("created")[:1]),
         )
         .order_by("-created")
     )
 
 
-def application_get_for_owner(*, owner, pk: int):
-    return get_object_or_404(get_application_model().objects.filter(user=owner), pk=pk)
+def application_get_for_member(*, user, pk: int, permission: Permission):
+    """The app `pk` with its team and `member_role`: a 404 unless `user` is a member of its team, a 403
+    (with a message) when their role lacks `permission`. The one ownership check of the console: the role
+    is read from the database on every request, so removing a member ends their access at once."""
+    app = get_object_or_404(
+        get_application_model()
+        .objects.select_related("team")
+        .annotate(member_role=member_role_subquery(user=user, team_ref="team"))
+        .filter(member_role__isnull=False),
+        pk=pk,
+    )
+    permission_require(role=app.member_role, permission=permission)
+    return app
 
 
 def client_secret_list(*, application) -> QuerySet:

@@ -25,8 +25,9 @@ from oauth2_provider.models import (
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, diff
 from portal.clients import secrets
-from portal.clients.models import REVIEWED_FIELDS, ClientSecret
+from portal.clients.models import REVIEWED_FIELDS, TRANSFER_FIELD, ClientSecret
 from portal.notifications import notify_secret_changed
+from portal.teams.services import team_personal_get_or_create
 
 # Fields a developer edits; the audit log shows their before and after.
 EDITABLE_FIELDS = (
@@ -97,11 +98,17 @@ def application_create(
     client_id: str | None = None,
     description: str = "",
     homepage_url: str = "",
+    team=None,
 ) -> tuple[Any, str]:
-    """Create an app as an operator would (seed data, tests); return it with its secret in clear text."""
+    """Create an app as an operator would (seed data, tests); return it with its secret in clear text.
+
+    It belongs to `team`, else to the owner's personal team; an app with no owner has no team."""
     Application = get_application_model()
+    if team is None and owner is not None:
+        team = team_personal_get_or_create(user=owner)
     app = Application(
         user=owner,
+        team=team,
         name=name,
         description=description,
         homepage_url=homepage_url,
@@ -122,11 +129,14 @@ def application_create(
 
 @transaction.atomic
 def application_register(
-    *, owner, values: dict[str, Any], logo: ContentFile | None, request: HttpRequest | None
+    *, owner, team, values: dict[str, Any], logo: ContentFile | None, request: HttpRequest | None
 ) -> tuple[Any, str]:
-    """A developer registers an app: it waits for staff review. Returns it with its secret in clear text."""
+    """A developer registers an app for `team` (the view checked they may): it waits for staff review.
+    Returns it with its secret in clear text. `user` keeps who registered it."""
     Application = get_application_model()
-    app = Application(user=owner, review_status=Application.ReviewStatus.PENDING, submitted_at=timezone.now())
+    app = Application(
+        user=owner, team=team, review_status=Application.ReviewStatus.PENDING, submitted_at=timezone.now()
+    )
     _apply(app, values)
     secret = secrets.issue_secret(app)
     if logo is not None:
@@ -171,6 +181,9 @@ def application_update(
         immediate["logo"] = _store_logo(application, logo)
     elif needs_review and "logo" in application.proposed_changes:
         reviewed["logo"] = application.proposed_changes["logo"]  # the form cannot show a pending logo
+    if needs_review and TRANSFER_FIELD in application.proposed_changes:
+        # A transfer waiting for review is not part of the edit form: an edit keeps it.
+        reviewed[TRANSFER_FIELD] = application.proposed_changes[TRANSFER_FIELD]
 
     previous = dict(application.proposed_changes)
     proposal_changed = needs_review and reviewed != previous
@@ -372,3 +385,45 @@ def application_set_introspection(*, application, allowed: bool, actor, request:
         request=request,
     )
     return True
+
+
+@transaction.atomic
+def application_transfer(*, application, team, actor, request: HttpRequest | None) -> bool:
+    """Move an app to another team (the view checked the actor is admin of both). The team is who the
+    consent screen names as publisher, so for an app staff approved it is an identity change: it waits in
+    `proposed_changes` for staff like any other, and the app stays with its team meanwhile. Returns whether
+    it moved now."""
+    application = get_application_model().objects.select_for_update().get(pk=application.pk)
+    change = {"team": [application.team_id, team.pk], "to": team.name}
+    if application.changes_need_review:
+        application.proposed_changes = {**application.proposed_changes, TRANSFER_FIELD: team.pk}
+        application.submitted_at = timezone.now()
+        if application.is_approved:
+            application.review_reason = ""
+        application.save(update_fields=["proposed_changes", "submitted_at", "review_reason", "updated"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APP_TRANSFER_PROPOSED,
+            application=application,
+            changes=change,
+            request=request,
+        )
+        return False
+    application_team_set(application=application, team=team, actor=actor, request=request)
+    return True
+
+
+def application_team_set(*, application, team, actor, request: HttpRequest | None) -> None:
+    """Move the app now and record it in both teams' trails (the caller holds the transaction)."""
+    before = application.team
+    application.team = team
+    application.save(update_fields=["team", "updated"])
+    for trail in (before, team):
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.APP_TRANSFERRED,
+            application=application,
+            team=trail,
+            changes={"team": [before.name if before else None, team.name]},
+            request=request,
+        )

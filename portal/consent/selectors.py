@@ -64,7 +64,7 @@ def connection_list_for_user(*, user) -> list[Connection]:
     tokens = get_access_token_model().objects.filter(user=user, application=OuterRef("pk"))
     applications = list(
         _connected_applications(user=user)
-        .select_related("user")
+        .select_related("user", "team")
         .annotate(
             last_used_at=Subquery(tokens.order_by("-created").values("created")[:1]),
             first_token_at=Subquery(tokens.order_by("created").values("created")[:1]),

@@ -286,13 +286,12 @@ class AuthorizationView(DOTAuthorizationView):
             "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
             "resource": " ".join(credentials.get("resource", [])) or None,
         }
-        owner = application.user
         context = self.get_context_data(
             form=self.get_form(),
             application=application,
             asked=consent_scopes.describe(asked),
             already_granted=consent_scopes.describe(already),
-            developer_name=(owner.get_full_name() or owner.get_username()) if owner else None,
+            developer_name=application.publisher_name,
             redirect_target=_redirect_target(credentials["redirect_uri"]),
         )
         return self.render_to_response(context)

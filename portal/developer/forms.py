@@ -9,10 +9,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from oauth2_provider.models import get_application_model
 
-from portal.clients import grants
+from portal.clients import grants, names
 from portal.clients.logos import normalize_logo
 from portal.clients.models import URL_MAX_LENGTH, ClientSecret
 from portal.clients.services import EDITABLE_FIELDS
+from portal.teams.models import TEAM_NAME_MAX_LENGTH
+from portal.teams.roles import Role
 
 GRANT_HELP = {
     grants.AUTHORIZATION_CODE: "Web, mobile and desktop apps that sign people in (PKCE, refresh tokens).",
@@ -156,3 +158,41 @@ class ConfirmNameForm(forms.Form):
         if typed.strip() != self.expected.strip():
             raise ValidationError(f"That is not the app's name. Type {self.expected!r} exactly.")
         return typed
+
+
+class TeamChoiceForm(forms.Form):
+    """Which team a new app belongs to: only teams where the person may register apps are offered."""
+
+    team = forms.TypedChoiceField(
+        label="Team", coerce=int, help_text="The team's members manage the app with you."
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = {team.pk: team for team in teams}
+        cast(forms.TypedChoiceField, self.fields["team"]).choices = [(team.pk, team.name) for team in teams]
+
+    def clean_team(self):
+        return self.teams[self.cleaned_data["team"]]
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(
+        label="Team name",
+        max_length=TEAM_NAME_MAX_LENGTH,
+        help_text="People see it as your apps' publisher, e.g. Acme Inc.",
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        names.validate_app_name(name)  # the same rules as app names: no invisible or control characters
+        return name
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254)
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.DEVELOPER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.developer import views
+from portal.developer import team_views, views
 
 app_name = "developer"
 
@@ -16,4 +16,19 @@ urlpatterns = [
     path("apps/<int:pk>/tokens/", views.token_list, name="token_list"),
     path("apps/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("apps/<int:pk>/tokens/revoke-all/", views.tokens_revoke_all, name="tokens_revoke_all"),
+    path("apps/<int:pk>/transfer/", team_views.application_transfer, name="application_transfer"),
+    path("teams/", team_views.team_list, name="team_list"),
+    path("teams/<int:pk>/", team_views.team_detail, name="team_detail"),
+    path("teams/<int:pk>/invite/", team_views.team_invite, name="team_invite"),
+    path(
+        "teams/<int:pk>/invitations/<int:invitation_pk>/revoke/",
+        team_views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("teams/<int:pk>/members/<int:member_pk>/role/", team_views.member_role, name="member_role"),
+    path("teams/<int:pk>/members/<int:member_pk>/remove/", team_views.member_remove, name="member_remove"),
+    path("teams/<int:pk>/leave/", team_views.team_leave, name="team_leave"),
+    path("teams/<int:pk>/delete/", team_views.team_delete, name="team_delete"),
+    path("teams/<int:pk>/audit/", team_views.team_audit, name="team_audit"),
+    path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
 ]

@@ -1,7 +1,8 @@
 """The developer console: a developer's own OAuth apps, their secrets and their tokens.
 
-Every app is fetched through a selector that filters by the signed-in developer, so another developer's
-app is a 404 wherever its id appears. Writes are POSTs that go through portal.clients.services. With htmx
+Every app is fetched through a selector that filters by the signed-in person's team memberships and checks
+their role (portal/teams/roles.py), so an app of another team is a 404 wherever its id appears and an action
+the role does not allow is a 403. Writes are POSTs that go through portal.clients.services. With htmx
 a view answers with a named partial of its full-page template; without JavaScript the same forms post and
 redirect.
 """
@@ -26,10 +27,13 @@ from portal.clients import selectors, services
 from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
-from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm
+from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm, TeamChoiceForm
 from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
 from portal.pagination import keyset_page
 from portal.reauth import reauthentication_require
+from portal.teams.roles import Permission, Role, capabilities
+from portal.teams.selectors import team_list_for_member, team_list_for_permission
+from portal.teams.services import team_personal_get_or_create
 from portal.terms.selectors import terms_version_current, terms_version_to_accept
 from portal.terms.services import terms_accept
 
@@ -46,6 +50,9 @@ def _secret_shown_once(response: HttpResponse) -> HttpResponse:
 def _detail_context(app, **extra) -> dict:
     return {
         "app": app,
+        # What the member's role allows; the page shows only those controls (portal/teams/roles.py).
+        "can": capabilities(app.member_role),
+        "role_label": Role(app.member_role).label,
         "secrets": selectors.client_secret_list(application=app),
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
         "active_token_count": selectors.access_token_list_active(application=app).count(),
@@ -57,12 +64,15 @@ def _detail_context(app, **extra) -> dict:
 @login_required
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
+    # The personal team is made on the first visit, so a solo developer never sees a team step.
+    team_personal_get_or_create(user=request.user)
     return render(
         request,
         "developer/application_list.html",
         {
-            "apps": selectors.application_list_for_owner(owner=request.user),
+            "apps": selectors.application_list_for_member(user=request.user),
             "terms_pending": terms_version_to_accept(user=request.user),
+            "shows_teams": team_list_for_member(user=request.user).count() > 1,
         },
     )
 
@@ -94,6 +104,15 @@ def terms(request: HttpRequest) -> HttpResponse:
 @terms_accepted
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
+    personal = team_personal_get_or_create(user=request.user)
+    teams = team_list_for_permission(user=request.user, permission=Permission.CREATE_APP)
+    # With one team (the personal one) there is nothing to choose: the form is not shown and it is used.
+    chosen = request.POST if len(teams) > 1 else {"team": str(teams[0].pk)}
+    team_form = TeamChoiceForm(
+        chosen if request.method == "POST" else None,
+        teams=teams,
+        initial={"team": request.GET.get("team") or personal.pk},
+    )
     form = ApplicationForm(
         request.POST or None,
         request.FILES or None,
@@ -108,22 +127,32 @@ def application_create(request: HttpRequest) -> HttpResponse:
         if first is None:
             return redirect("developer:application_list")
         return redirect("developer:application_detail", pk=first)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and team_form.is_valid():
         app, secret = services.application_register(
-            owner=request.user, values=form.values(), logo=form.normalized_logo, request=request
+            owner=request.user,
+            team=team_form.cleaned_data["team"],
+            values=form.values(),
+            logo=form.normalized_logo,
+            request=request,
         )
         once.remember(request.user, "register", submission, app.pk)
         return reveal.redirect_revealing(request, app, secret, created=True)
     if request.method == "POST":
         once.release(request.user, "register", submission)
-    context = {"form": form, "app": None, "submission": once.new_token()}
+    # A developer in no team but their own sees no team choice.
+    context = {
+        "form": form,
+        "team_form": team_form if len(teams) > 1 else None,
+        "app": None,
+        "submission": once.new_token(),
+    }
     return render(request, "developer/application_form.html", context)
 
 
 @login_required
 @require_GET
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.VIEW_APP)
     secret = reveal.take_secret(request, app)
     context = _detail_context(
         app, revealed_secret=secret, just_created=bool(secret and request.GET.get("created"))
@@ -142,7 +171,7 @@ SIGN_IN_RULE_FIELDS = {"redirect_uris", "grant_types"}
 @require_http_methods(["GET", "POST"])
 @terms_accepted
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.EDIT_APP)
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
     form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
     if request.method == "POST" and form.is_valid():
@@ -170,7 +199,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.DELETE_APP)
     form = ConfirmNameForm(request.POST or None, expected=app.name)
     if request.method == "POST" and form.is_valid():
         reauthentication_require(request)
@@ -186,7 +215,7 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @ratelimits.per_user("secret_rotate")
 @terms_accepted
 def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.MANAGE_SECRETS)
     form = RotateSecretForm(request.POST)
     if not form.is_valid():
         context = _detail_context(app, rotate_form=form)
@@ -214,7 +243,7 @@ def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def secret_revoke(request: HttpRequest, pk: int, secret_pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.MANAGE_SECRETS)
     secret = selectors.client_secret_get(application=app, pk=secret_pk)
     if secret.is_current:
         notice = "The current secret cannot be revoked; rotate it instead."
@@ -263,12 +292,13 @@ def _token_list_url(app, page) -> str:
 @login_required
 @require_GET
 def token_list(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.VIEW_TOKENS)
     context = {
         "app": app,
         "page": _token_page(app, request.GET),
         "token_count": selectors.access_token_list_active(application=app).count(),
         "confirm_form": ConfirmNameForm(expected=app.name),
+        "can": capabilities(app.member_role),
     }
     return render_partial_or_page(request, "developer/token_list.html", "tokens", context)
 
@@ -276,7 +306,7 @@ def token_list(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.REVOKE_TOKEN)
     token = selectors.access_token_get_active(application=app, pk=token_pk)
     who = token.user.get_username() if token.user else "the app itself"
     if confirm.confirmation_needed(request):
@@ -300,6 +330,7 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
             "token_count": selectors.access_token_list_active(application=app).count(),
             "confirm_form": ConfirmNameForm(expected=app.name),
             "notice": notice,
+            "can": capabilities(app.member_role),
         }
         response = render_partial_or_page(request, "developer/token_list.html", "tokens", context)
         response["HX-Replace-Url"] = _token_list_url(app, page)
@@ -311,7 +342,9 @@ def token_revoke(request: HttpRequest, pk: int, token_pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
-    app = selectors.application_get_for_owner(owner=request.user, pk=pk)
+    app = selectors.application_get_for_member(
+        user=request.user, pk=pk, permission=Permission.REVOKE_ALL_TOKENS
+    )
     form = ConfirmNameForm(request.POST, expected=app.name)
     if form.is_valid():
         reauthentication_require(request)
@@ -324,5 +357,6 @@ def tokens_revoke_all(request: HttpRequest, pk: int) -> HttpResponse:
         "page": _token_page(app, request.GET),
         "token_count": selectors.access_token_list_active(application=app).count(),
         "confirm_form": form,
+        "can": capabilities(app.member_role),
     }
     return render(request, "developer/token_list.html", context)

@@ -192,10 +192,9 @@ def device_confirm(request: HttpRequest) -> HttpResponse:
     requested = consent_scopes.ordered(grant.scope.split())
     if request.method == "POST":
         return _decide(request, grant, application, requested)
-    owner = application.user
     context = {
         "application": application,
-        "developer_name": (owner.get_full_name() or owner.get_username()) if owner else None,
+        "developer_name": application.publisher_name,
         # Every scope the device asked for is on the screen and decided afresh: the person sees exactly
         # what this device will get.
         "asked": consent_scopes.describe(requested),

@@ -180,8 +180,9 @@ class ApplicationAdmin(admin.ModelAdmin):
         # Once staff have approved an app, what it may do and how it presents itself change only through
         # review (Application.changes_need_review, the rule the developer console follows too): the
         # developer proposes, staff decide on the review page. DOT's own grant and algorithm fields
-        # follow the grant types (Application.set_grant_types).
-        readonly = [*self.readonly_fields, "authorization_grant_type", "algorithm"]
+        # follow the grant types (Application.set_grant_types). The team (the publisher people see) moves
+        # only by a transfer, which is audited and reviewed (clients.services.application_transfer).
+        readonly = [*self.readonly_fields, "authorization_grant_type", "algorithm", "team"]
         if obj is not None and obj.changes_need_review:
             readonly += [field for field in REVIEWED_FIELDS if field not in readonly]
         return readonly

@@ -16,12 +16,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from portal.audit.models import AuditEvent
-from portal.clients.models import REVIEWED_FIELDS, ReviewStatus
+from portal.clients.models import REVIEWED_FIELDS, TRANSFER_FIELD, ReviewStatus
 from portal.clients.services import (
     application_logo_replace_after_commit,
     application_proposed_logo_discard,
     application_revoke_everything,
 )
+from portal.teams.models import Team
 
 # Stands for "the reason staff typed" among the fields a decision sets.
 REASON = object()
@@ -37,7 +38,7 @@ class ReviewError(ValueError):
 def _apply_proposal(app) -> dict[str, Any]:
     """Put the proposed values into the live fields; returns {"field": [before, after]}."""
     proposed = dict(app.proposed_changes)
-    unknown = sorted(set(proposed) - set(REVIEWED_FIELDS))
+    unknown = sorted(set(proposed) - set(REVIEWED_FIELDS) - {TRANSFER_FIELD})
     if unknown:
         raise ReviewError(f"The proposed change contains fields staff cannot apply: {', '.join(unknown)}.")
     changes = {}
@@ -45,6 +46,13 @@ def _apply_proposal(app) -> dict[str, Any]:
         if name == "logo":
             changes[name] = [app.logo.name or None, value]
             application_logo_replace_after_commit(application=app, name=value)
+            continue
+        if name == TRANSFER_FIELD:
+            team = Team.objects.filter(pk=value).first()
+            if team is None:
+                raise ReviewError("The team this app was to move to no longer exists; reject the change.")
+            changes[name] = [app.team.name if app.team else None, team.name]
+            app.team = team
             continue
         before = app.registered_grant_types() if name == "grant_types" else getattr(app, name)
         if name == "grant_types":

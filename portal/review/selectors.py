@@ -67,7 +67,9 @@ def application_count_waiting_for_review() -> int:
 
 def application_get_for_review(*, pk: int):
     """Any app, whatever its status or owner: staff see them all. Http404 when there is none."""
-    return get_object_or_404(get_application_model().objects.select_related("user", "reviewed_by"), pk=pk)
+    return get_object_or_404(
+        get_application_model().objects.select_related("user", "reviewed_by", "team"), pk=pk
+    )
 
 
 def application_list_same_owner(*, application) -> QuerySet:

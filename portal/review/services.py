@@ -14,6 +14,7 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients import grants
+from portal.clients.models import TRANSFER_FIELD
 from portal.clients.services import application_set_introspection
 from portal.review import decisions
 from portal.review.decisions import REASON, STALE, Decision, ReviewError
@@ -61,6 +62,7 @@ def application_decide(
     proposed change would leave the app invalid; either way nothing is stored."""
     reason = _require_reason(reason) if decision.needs_reason else ""
     app = _locked(application)
+    team_before = app.team
     refusal = decision.refusal_for(app)
     if refusal:
         raise ReviewError(refusal)
@@ -94,6 +96,17 @@ def application_decide(
             changes={"skip_authorization": [True, False], "reason": f"{decision.label}: trust goes with it."},
             request=request,
         )
+    if TRANSFER_FIELD in changes:
+        # The transfer staff approved is also its own event in both teams' trails.
+        for trail in (team_before, app.team):
+            audit_record(
+                actor=reviewer,
+                action=AuditEvent.Action.APP_TRANSFERRED,
+                application=app,
+                team=trail,
+                changes={"team": changes[TRANSFER_FIELD]},
+                request=request,
+            )
     if decision.email:
         notify_developer(application=app, kind=decision.email, request=request)
     # The caller's instance shows the state just saved, not the one it was given.

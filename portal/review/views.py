@@ -31,6 +31,7 @@ from portal.pages.context_processors import review_nav_label
 from portal.reauth import reauthentication_require
 from portal.review import decisions, forms, selectors, services
 from portal.review.decisions import STALE
+from portal.teams.selectors import membership_list
 from portal.terms.selectors import terms_acceptance_summary
 
 QUEUE_PAGE_SIZE = 50
@@ -81,6 +82,8 @@ def _review_context(
         ),
         "change_rows": proposed_change_rows(application=application),
         "other_apps": selectors.application_list_same_owner(application=application),
+        # The team is who the consent screen names as publisher: staff see who is in it.
+        "team_members": membership_list(team=application.team) if application.team_id else [],
         "terms": terms_acceptance_summary(user=application.user),
         "events": audit_event_list(application_id=application.pk)[:RECENT_EVENTS],
         "decision_forms": decision_forms,

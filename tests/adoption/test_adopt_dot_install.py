@@ -241,3 +241,22 @@ def test_a_failure_halfway_rolls_everything_back(stock, scratch, vendor):
         )
     assert after == before
     assert [label for _id, label in application_content_types(db)] == ["oauth2_provider"]
+
+
+def test_adopted_apps_belong_to_their_owners_personal_teams(adopted):
+    # Migration clients/0009: each owner's apps go to a team made for them, whose owner they are; an app
+    # without a user (an operator's) keeps no team.
+    misplaced = adopted.db.query(
+        "SELECT a.id FROM oauth2_provider_application a LEFT JOIN teams_team t ON t.id = a.team_id "
+        "WHERE (a.user_id IS NULL AND a.team_id IS NOT NULL) "
+        "OR (a.user_id IS NOT NULL AND (t.personal_for_id IS NULL OR t.personal_for_id <> a.user_id))"
+    )
+    assert misplaced == []
+    owners = adopted.db.query(
+        "SELECT m.user_id FROM teams_membership m JOIN teams_team t ON t.id = m.team_id "
+        "WHERE m.role = 'owner' AND m.user_id = t.personal_for_id ORDER BY m.user_id"
+    )
+    apps_owners = adopted.db.query(
+        "SELECT DISTINCT user_id FROM oauth2_provider_application WHERE user_id IS NOT NULL ORDER BY user_id"
+    )
+    assert owners == apps_owners and owners

@@ -15,6 +15,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from portal.clients import grants
 from portal.consent.services import consent_grant
+from portal.teams.models import Membership
+from portal.teams.selectors import invitation_token
+from portal.teams.services import invitation_create, team_create
 from tests.helpers.accounts import totp_add, totp_code_to_type
 from tests.helpers.browser import AXE
 from tests.helpers.consent import authorization_request
@@ -94,7 +97,23 @@ def portal_data(alice, erin, sam, make_app, current_terms):
             expires=timezone.now() + timedelta(hours=1),
         )
     consent_grant(user=erin, application=trusted, scopes=["openid", "read"], request=None)
-    return {"trusted": trusted, "consent": consent, "pending": pending}
+    # Teams: alice owns Acme (erin is a member, one invitation waits); in erin's team alice only views.
+    acme = team_create(user=alice, name="Acme Inc.", request=None)
+    Membership.objects.create(team=acme, user=erin, role="developer")
+    invitation = invitation_create(
+        team=acme, email="new@example.com", role="viewer", actor=alice, request=None
+    )
+    erins = team_create(user=erin, name="Erin's team", request=None)
+    Membership.objects.create(team=erins, user=alice, role="viewer")
+    viewed, _ = make_app(erin, name="Erin's App", team=erins)
+    return {
+        "trusted": trusted,
+        "consent": consent,
+        "pending": pending,
+        "acme": acme,
+        "invitation": invitation_token(invitation),
+        "viewed": viewed,
+    }
 
 
 def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: Browser, portal_data):
@@ -121,9 +140,17 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: 
         f"/developer/apps/{pending.pk}/",
         "/accounts/email/",
         "/accounts/password/change/",
+        "/developer/teams/",
+        f"/developer/teams/{portal_data['acme'].pk}/",
+        f"/developer/teams/{portal_data['acme'].pk}/audit/",
+        f"/developer/apps/{trusted.pk}/transfer/",
+        f"/developer/apps/{portal_data['viewed'].pk}/",
+        f"/developer/invitations/{portal_data['invitation']}/",
     ]:
         problems += check_page(developer, url)
     problems += check_page(developer, f"/developer/apps/{trusted.pk + 1000}/", status=404)
+    # A viewer asking for what their role does not allow: the 403 page says why.
+    problems += check_page(developer, f"/developer/apps/{portal_data['viewed'].pk}/tokens/", status=403)
 
     # On a laptop the app list fits too (it was ~1370 px wide at 1280, names wrapping a word a line).
     developer.set_viewport_size({"width": 1280, "height": 800})

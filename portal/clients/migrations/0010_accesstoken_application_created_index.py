@@ -22,7 +22,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("clients", "0007_public_clients_keep_no_secret"),
+        ("clients", "0009_personal_teams"),
         ("oauth2_provider", "0022_refreshtoken_token_family_index"),
     ]
 

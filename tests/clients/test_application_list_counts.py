@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
-from portal.clients.selectors import ACTIVE_TOKENS_COUNTED, application_list_for_owner
+from portal.clients.selectors import ACTIVE_TOKENS_COUNTED, application_list_for_member
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def _tokens(app, user, n: int, *, expires_in: int = 3600, start: int = 0) -> Non
 
 def _listed(owner) -> dict:
     with CaptureQueriesContext(connection) as queries:
-        apps = list(application_list_for_owner(owner=owner))
+        apps = list(application_list_for_member(user=owner))
     assert len(queries.captured_queries) == 1
     return {app.name: (app.active_tokens, app.last_activity) for app in apps}
 

@@ -1,0 +1,90 @@
+"""The app's usage page: charts of tokens, active people and errors (7, 30 or 90 days), the integration error
+log with a hint per error, and the daily counts as CSV.
+
+Who may see an app's usage is decided in one place, `_app_for_usage`: today the app's owner (through the
+owner-scoped selector, so anyone else gets a 404). With teams, that one helper becomes "a member of the
+app's team in any role", and viewers see the charts too.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from portal.clients import selectors as client_selectors
+from portal.htmx import render_partial_or_page
+from portal.usage import charts, errorlog
+from portal.usage import selectors as usage_selectors
+from portal.usage.models import ISSUED_KINDS, Kind
+
+ERRORS_SHOWN = 50
+
+
+def _app_for_usage(request: HttpRequest, pk: int):
+    """The app whose usage the signed-in person may see, or a 404."""
+    return client_selectors.application_get_for_owner(owner=request.user, pk=pk)
+
+
+def usage_charts(counts: usage_selectors.DailyCounts) -> list[charts.Chart]:
+    """The three charts of the app page and the staff dashboard, from one set of daily counts."""
+    return [
+        charts.bar_chart(slug="tokens", title="Tokens issued", unit="tokens issued", series=counts.tokens),
+        charts.bar_chart(
+            slug="people",
+            title="Active people",
+            unit="active people (each counted once a day)",
+            series=counts.people,
+        ),
+        charts.bar_chart(slug="errors", title="Errors", unit="errors", series=counts.errors),
+    ]
+
+
+@login_required
+@require_GET
+def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _app_for_usage(request, pk)
+    period = usage_selectors.period_from(request.GET.get("days"))
+    codes = usage_selectors.integration_error_codes(application=app)
+    code = request.GET.get("error", "")
+    code = code if code in codes else ""
+    counts = usage_selectors.usage_daily_counts(application=app, period=period)
+    errors = [
+        (row, errorlog.info_for(row.code))
+        for row in usage_selectors.integration_error_list(application=app, code=code)[:ERRORS_SHOWN]
+    ]
+    context = {
+        "app": app,
+        "period": period,
+        "periods": usage_selectors.PERIODS,
+        "charts": usage_charts(counts),
+        "totals": {
+            "tokens": counts.total(ISSUED_KINDS),
+            "refreshes": counts.total([Kind.REFRESH]),
+            "denials": counts.total([Kind.DENIAL]),
+            "errors": sum(value for _day, value in counts.errors),
+        },
+        "errors": errors,
+        "error_codes": [(value, errorlog.info_for(value).title) for value in codes],
+        "error_code": code,
+    }
+    # The period switch replaces the charts, the error filter the log: two partials of one page.
+    partial = "errors" if request.GET.get("part") == "errors" else "charts"
+    return render_partial_or_page(request, "developer/application_usage.html", partial, context)
+
+
+@login_required
+@require_GET
+def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    app = _app_for_usage(request, pk)
+    period = usage_selectors.period_from(request.GET.get("days"))
+    counts = usage_selectors.usage_daily_counts(application=app, period=period)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="usage-{app.client_id[:12]}-{period}d.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["day", *(kind.value for kind in Kind)])
+    for row in counts.rows():
+        writer.writerow([row["day"].isoformat(), *(row[kind.value] for kind in Kind)])
+    return response

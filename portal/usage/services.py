@@ -1,0 +1,101 @@
+"""Writes of usage data: the flush of the cache's counters into UsageDaily, and the error log's pruning.
+
+Flushing is safe when two instances run `flush_usage` at once: a flush runs only while it holds the lock
+``usage:flush-lock`` (an atomic ``cache.add``), and it *moves* each count rather than copying it: it reads
+the value and takes exactly that much off with ``cache.decr``, so increments that land between the read and
+the decrement stay in the cache for the next flush. The database rows are then increased (never set) in one
+transaction. If that transaction fails, the amounts are put back in the cache and the next flush retries,
+so a count is neither lost nor added twice by a failed write.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from oauth2_provider.models import get_application_model
+
+from portal.usage import counters
+from portal.usage.models import IntegrationError, UsageDaily
+
+logger = logging.getLogger(__name__)
+
+FLUSH_LOCK_KEY = "usage:flush-lock"
+# Longer than any flush takes; a flusher that died holding the lock delays the next one by this much.
+FLUSH_LOCK_SECONDS = 120
+
+ERROR_LOG_DAYS = 30
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    ran: bool
+    rows: int = 0
+    events: int = 0
+
+
+def _add_to_row(application_id: int, day: date, kind: str, amount: int) -> None:
+    updated = UsageDaily.objects.filter(application_id=application_id, day=day, kind=kind).update(
+        count=F("count") + amount
+    )
+    if updated:
+        return
+    try:
+        with transaction.atomic():
+            UsageDaily.objects.create(application_id=application_id, day=day, kind=kind, count=amount)
+    except IntegrityError:  # created meanwhile (a flush run without the shared lock, e.g. another cache)
+        UsageDaily.objects.filter(application_id=application_id, day=day, kind=kind).update(
+            count=F("count") + amount
+        )
+
+
+def usage_flush() -> FlushResult:
+    """Move every pending count from the cache into UsageDaily. `ran` is False when another flush holds
+    the lock (it will have moved the counts)."""
+    token = secrets.token_hex(8)
+    if not cache.add(FLUSH_LOCK_KEY, token, timeout=FLUSH_LOCK_SECONDS):
+        return FlushResult(ran=False)
+    moved: dict[str, tuple[int, date, str, int]] = {}
+    try:
+        for day in counters.pending_days():
+            keys = counters.pending_keys(day)
+            if not keys:
+                continue
+            for key, value in cache.get_many(list(keys)).items():
+                if not value:
+                    continue
+                cache.decr(key, int(value))
+                app_id, kind = keys[key]
+                moved[key] = (app_id, day, kind, int(value))
+        if moved:
+            live = set(
+                get_application_model()
+                .objects.filter(pk__in={app_id for app_id, _d, _k, _n in moved.values()})
+                .values_list("pk", flat=True)
+            )
+            try:
+                with transaction.atomic():
+                    for app_id, day, kind, amount in moved.values():
+                        if app_id in live:  # a deleted app's counts go with it
+                            _add_to_row(app_id, day, kind, amount)
+            except Exception:
+                for key, (_app_id, _day, _kind, amount) in moved.items():
+                    counters._incr_or_create(key, amount)
+                raise
+    finally:
+        if cache.get(FLUSH_LOCK_KEY) == token:
+            cache.delete(FLUSH_LOCK_KEY)
+    return FlushResult(ran=True, rows=len(moved), events=sum(n for *_rest, n in moved.values()))
+
+
+def integration_errors_prune() -> int:
+    """Delete error-log rows older than ERROR_LOG_DAYS (each write also keeps its app's newest rows only)."""
+    cutoff = timezone.now() - timedelta(days=ERROR_LOG_DAYS)
+    deleted, _per_model = IntegrationError.objects.filter(last_seen__lt=cutoff).delete()
+    return deleted

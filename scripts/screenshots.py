@@ -39,15 +39,15 @@ PAGES = [
     ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"], LAPTOP),
     ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"], LAPTOP),
     ("developer-register", "/developer/apps/new/", "alice", [], LAPTOP),
-    ("staff-queue", "/staff/", "staff", [], LAPTOP),
-    ("staff-review", "/staff/", "staff", ["Alice's Second App (pending review)"], LAPTOP),
+    ("staff-queue", "/staff/queue/", "staff", [], LAPTOP),
+    ("staff-review", "/staff/queue/", "staff", ["Alice's Second App (pending review)"], LAPTOP),
     ("staff-audit-log", "/staff/audit/", "staff", [], LAPTOP),
     ("consent", CONSENT_URL, "erin", [], LAPTOP),
     ("phone-consent", CONSENT_URL, "erin", [], PHONE),
     ("connected-apps", "/accounts/connected-apps/", "erin", [], LAPTOP),
     ("phone-developer-apps", "/developer/", "alice", [], PHONE),
     ("phone-developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"], PHONE),
-    ("phone-staff-queue", "/staff/", "staff", [], PHONE),
+    ("phone-staff-queue", "/staff/queue/", "staff", [], PHONE),
     ("phone-connected-apps", "/accounts/connected-apps/", "erin", [], PHONE),
 ]
 

@@ -28,20 +28,6 @@ def _app_for_usage(request: HttpRequest, pk: int):
     return client_selectors.application_get_for_owner(owner=request.user, pk=pk)
 
 
-def usage_charts(counts: usage_selectors.DailyCounts) -> list[charts.Chart]:
-    """The three charts of the app page and the staff dashboard, from one set of daily counts."""
-    return [
-        charts.bar_chart(slug="tokens", title="Tokens issued", unit="tokens issued", series=counts.tokens),
-        charts.bar_chart(
-            slug="people",
-            title="Active people",
-            unit="active people (each counted once a day)",
-            series=counts.people,
-        ),
-        charts.bar_chart(slug="errors", title="Errors", unit="errors", series=counts.errors),
-    ]
-
-
 @login_required
 @require_GET
 def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
@@ -59,7 +45,7 @@ def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
         "app": app,
         "period": period,
         "periods": usage_selectors.PERIODS,
-        "charts": usage_charts(counts),
+        "charts": charts.usage_charts(counts),
         "totals": {
             "tokens": counts.total(ISSUED_KINDS),
             "refreshes": counts.total([Kind.REFRESH]),

@@ -93,3 +93,18 @@ def bar_chart(*, slug: str, title: str, unit: str, series: list[tuple[date, int]
             f"with {busiest[1]:,}."
         )
     return Chart(slug=slug, title=title, summary=summary, bars=bars, ticks=ticks)
+
+
+def usage_charts(counts) -> list[Chart]:
+    """The three charts of the app's usage page and the staff dashboard, from one set of daily counts
+    (portal.usage.selectors.DailyCounts)."""
+    return [
+        bar_chart(slug="tokens", title="Tokens issued", unit="tokens issued", series=counts.tokens),
+        bar_chart(
+            slug="people",
+            title="Active people",
+            unit="active people (each counted once a day)",
+            series=counts.people,
+        ),
+        bar_chart(slug="errors", title="Errors", unit="errors", series=counts.errors),
+    ]

@@ -22,7 +22,8 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from portal.ratelimits import CACHE_ERRORS
 from portal.usage.models import Kind
@@ -61,8 +62,27 @@ def index_entry_key(day: date, number: int) -> str:
     return f"usage:ix:{day:%Y%m%d}:{number}"
 
 
-def _incr_or_create(key: str, amount: int) -> bool:
+def _backend():
+    return caches[DEFAULT_CACHE_ALIAS]
+
+
+def _redis_incr_or_create(key: str, amount: int) -> bool:
+    """Redis: INCRBY and TTL in one pipelined round trip (Django's incr() costs an EXISTS first). A key
+    INCRBY just created has no expiry yet (TTL -1): give it one; that call is the first of the day."""
+    backend = _backend()
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    _value, ttl = client.pipeline(transaction=False).incrby(full_key, amount).ttl(full_key).execute()
+    if ttl == -1:
+        client.expire(full_key, KEY_TTL_SECONDS)
+        return True
+    return False
+
+
+def incr_or_create(key: str, amount: int) -> bool:
     """Add `amount` to `key`; True when this call created it (the first of the day)."""
+    if isinstance(_backend(), RedisCache):
+        return _redis_incr_or_create(key, amount)
     try:
         cache.incr(key, amount)
         return False
@@ -86,7 +106,7 @@ def count(*, application_id: int | None, kind: str, amount: int = 1) -> None:
         return
     day = today()
     try:
-        if _incr_or_create(counter_key(day, application_id, kind), amount):
+        if incr_or_create(counter_key(day, application_id, kind), amount):
             _index(day, application_id, kind)
     except CACHE_ERRORS as exc:
         logger.warning("usage count %s dropped: cache unreachable (%s)", kind, type(exc).__name__)

@@ -79,15 +79,15 @@ def usage_flush() -> FlushResult:
                 .objects.filter(pk__in={app_id for app_id, _d, _k, _n in moved.values()})
                 .values_list("pk", flat=True)
             )
-            try:
-                with transaction.atomic():
-                    for app_id, day, kind, amount in moved.values():
-                        if app_id in live:  # a deleted app's counts go with it
-                            _add_to_row(app_id, day, kind, amount)
-            except Exception:
-                for key, (_app_id, _day, _kind, amount) in moved.items():
-                    counters._incr_or_create(key, amount)
-                raise
+            with transaction.atomic():
+                for app_id, day, kind, amount in moved.values():
+                    if app_id in live:  # a deleted app's counts go with it
+                        _add_to_row(app_id, day, kind, amount)
+    except Exception:
+        # Whatever was taken out of the cache goes back, so the next flush writes it.
+        for key, (_app_id, _day, _kind, amount) in moved.items():
+            counters.incr_or_create(key, amount)
+        raise
     finally:
         if cache.get(FLUSH_LOCK_KEY) == token:
             cache.delete(FLUSH_LOCK_KEY)

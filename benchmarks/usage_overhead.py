@@ -32,6 +32,13 @@ import compare_stock as cs  # noqa: E402 - after benchmarks/ is on the path
 ENGINES = os.environ.get("BENCH_ENGINES", "postgresql").split(",")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
 FLOW = "client_credentials"
+MICRO = (
+    "import time; from portal.usage import counters; n = 20000; "
+    "wall, cpu = time.perf_counter(), time.process_time(); "
+    "count = lambda: counters.token_issued(application_id=1, grant_type='client_credentials', user_id=None); "
+    "[count() for _ in range(n)]; "
+    "print(f'{(time.perf_counter() - wall) / n * 1e6:.1f} {(time.process_time() - cpu) / n * 1e6:.1f}')"
+)
 
 
 def make_sides(engine: str, workdir: Path, keys: dict) -> list[cs.Project]:
@@ -100,6 +107,8 @@ def bench(engine: str, workdir: Path, wrk: str, keys: dict) -> list[str]:
             "print(rows.aggregate(n=Sum('count'))['n'] or 0)",
         )
         uncounted = off.run("manage.py", "flush_usage")
+        # What one count costs the worker, without the server around it: wall and CPU time per call.
+        micro = on.run("manage.py", "shell", "-c", MICRO).split()[-2:]
     finally:
         for side in sides:
             side.stop()
@@ -127,10 +136,13 @@ def bench(engine: str, workdir: Path, wrk: str, keys: dict) -> list[str]:
         "",
         f"counting on / off: {ratio:.3f} of the throughput (per round: {', '.join(per_round)}); "
         f"CPU per request {cpu['counting-on']:.2f} vs {cpu['counting-off']:.2f} ms",
-        f"flush_usage after the runs: {flushed.strip()} -> {int(counted)} client-credentials tokens counted "
+        f"flush_usage after the runs: {flushed.strip()} -> {int(counted.split()[-1])} client-credentials "
+        "tokens counted "
         f"for {served} answered to wrk (a request in flight when wrk stops is served, not counted by wrk); "
         f"counting off: {uncounted.strip()}",
         f"median of per-round ratios: {statistics.median(float(r) for r in per_round):.3f}",
+        f"one count in-process ({'Redis' if REDIS_URL else 'local memory'}): {micro[0]} µs wall, "
+        f"{micro[1]} µs CPU of the worker, per token request",
     ]
 
 

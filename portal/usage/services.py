@@ -22,7 +22,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
 from portal.usage import counters
-from portal.usage.models import IntegrationError, UsageDaily
+from portal.usage.models import IntegrationError, Kind, UsageDaily
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +99,48 @@ def integration_errors_prune() -> int:
     cutoff = timezone.now() - timedelta(days=ERROR_LOG_DAYS)
     deleted, _per_model = IntegrationError.objects.filter(last_seen__lt=cutoff).delete()
     return deleted
+
+
+def usage_demo_seed(*, application) -> bool:
+    """A month of made-up daily counts and three logged errors for a demo app (seed_demo), so the usage
+    page and the staff dashboard show something on a fresh install. Only for an app without usage rows:
+    running seed_demo again changes nothing. True if it added them."""
+    if UsageDaily.objects.filter(application=application).exists():
+        return False
+    today = counters.today()
+    rows = []
+    for back in range(1, 31):
+        day = today - timedelta(days=back)
+        wave = (back * 7) % 11
+        weekend = day.weekday() >= 5
+        people = (6 if weekend else 14) + wave
+        for kind, count in (
+            (Kind.TOKEN_AUTHORIZATION_CODE, people + wave),
+            (Kind.TOKEN_CLIENT_CREDENTIALS, 30 + 2 * wave),
+            (Kind.REFRESH, people * 2),
+            (Kind.PEOPLE, people),
+            (Kind.DENIAL, back % 3),
+            (Kind.ERROR_INVALID_GRANT, back % 4),
+            (Kind.ERROR_REDIRECT_URI, 3 if back in (4, 5) else 0),
+        ):
+            if count:
+                rows.append(UsageDaily(application=application, day=day, kind=kind, count=count))
+    UsageDaily.objects.bulk_create(rows)
+    now = timezone.now()
+    for minutes, endpoint, code, value, count in (
+        (7, "authorize", "redirect_uri_mismatch", "https://example.com/oauth/callback-old", 3),
+        (42, "token", "invalid_grant", "", 2),
+        (180, "token", "invalid_scope", "openid", 1),
+    ):
+        seen = now - timedelta(minutes=minutes)
+        IntegrationError.objects.create(
+            application=application,
+            endpoint=endpoint,
+            code=code,
+            value=value,
+            fingerprint=f"demo-{code}",
+            count=count,
+            first_seen=seen,
+            last_seen=seen,
+        )
+    return True

@@ -87,7 +87,13 @@ def test_staff_dashboard_queue_and_audit_log_cost_the_same_with_more_rows(client
     _apps(make_app, alice, 2, 0, review_status="pending")
     for _ in range(3):
         audit_record(actor=alice, action=AuditEvent.Action.TOKEN_REVOKED)
-    urls = ["/staff/", "/staff/queue/", "/staff/audit/", "/staff/audit/?oldest=1", "/staff/audit/?action=token.revoked"]
+    urls = [
+        "/staff/",
+        "/staff/queue/",
+        "/staff/audit/",
+        "/staff/audit/?oldest=1",
+        "/staff/audit/?action=token.revoked",
+    ]
     small = {url: _queries(client, url) for url in urls}
     _apps(make_app, alice, 30, 10, review_status="pending")
     AuditEvent.objects.bulk_create(

@@ -80,7 +80,7 @@ def sign_in(page, base: str, username: str, totp_secret: str = "") -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret and "/2fa/authenticate" in page.url:
         page.get_by_label("Code").fill(totp(totp_secret))
         page.get_by_role("button", name="Sign In", exact=True).click()

@@ -12,7 +12,7 @@ from portal.review.selectors import application_count_waiting_for_review
 _ENTRIES = [
     ("Developer console", "developer:application_list", "user"),
     ("Connected apps", "connected_apps", "user"),
-    ("Staff dashboard", "staff:dashboard", "staff"),
+    ("Dashboard", "staff:dashboard", "staff"),
     ("Staff review", "staff:review_queue", "staff"),
     ("Admin", "admin:index", "staff"),
 ]

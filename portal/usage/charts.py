@@ -52,11 +52,12 @@ class Chart:
 
 
 def _nice_ceiling(value: int) -> int:
-    """The axis maximum: 1, 2 or 5 times a power of ten, at least `value` (and at least 1)."""
+    """The axis maximum: 1, 2, 4, 6 or 8 times a power of ten, at least `value` (and at least 1)."""
     if value <= 1:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
+    # Even steps only, so the middle grid line is a whole number too.
+    for step in (1, 2, 4, 6, 8, 10):
         if step * power >= value:
             return step * power
     return 10 * power
@@ -80,8 +81,9 @@ def bar_chart(*, slug: str, title: str, unit: str, series: list[tuple[date, int]
                 height=round(height, 2),
             )
         )
+    parts = (0, 1, 2) if top % 2 == 0 else (0, 2)
     ticks = [
-        Tick(value=top * part // 2, y=round(HEIGHT - BOTTOM - plot_height * part / 2, 2)) for part in range(3)
+        Tick(value=top * part // 2, y=round(HEIGHT - BOTTOM - plot_height * part / 2, 2)) for part in parts
     ]
     total = sum(value for _day, value in series)
     busiest = max(series, key=lambda item: item[1], default=None)

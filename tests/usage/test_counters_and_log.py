@@ -3,12 +3,14 @@ error log's bounds under a flood, counting switched off, and who may see an app'
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
 from portal.clients import grants
-from portal.usage import counters, errorlog, services
+from portal.usage import charts, counters, errorlog, services
 from portal.usage.models import IntegrationError, Kind, UsageDaily
 
 
@@ -184,3 +186,21 @@ def test_the_usage_page_costs_the_same_queries_with_many_errors(
         )
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url)
+
+
+def test_chart_axes_are_whole_numbers_and_bars_scale_to_them():
+    chart = charts.bar_chart(
+        slug="x",
+        title="X",
+        unit="things",
+        series=[(date(2026, 1, day), value) for day, value in [(1, 0), (2, 3), (3, 5)]],
+    )
+    assert [tick.value for tick in chart.ticks] == [0, 3, 6]
+    assert [bar.height for bar in chart.bars][0] == 0 and chart.bars[2].height > chart.bars[1].height
+    assert chart.summary == "8 things in 3 days; the busiest day was 2026-01-03 with 5."
+    assert [
+        tick.value
+        for tick in charts.bar_chart(slug="y", title="Y", unit="u", series=[(date(2026, 1, 1), 1)]).ticks
+    ] == [0, 1]
+    empty = charts.bar_chart(slug="z", title="Z", unit="errors", series=[(date(2026, 1, 1), 0)])
+    assert empty.summary == "No errors in these 1 days."

@@ -1,4 +1,4 @@
-"""The staff dashboard at /staff/: apps by status, the queue's age, platform charts, top apps, suspended apps."""
+"""The staff dashboard at /staff/: apps by status, queue age, platform charts, top and suspended apps."""
 
 from __future__ import annotations
 

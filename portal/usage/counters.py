@@ -68,7 +68,9 @@ def _backend():
 
 def _redis_incr_or_create(key: str, amount: int) -> bool:
     """Redis: INCRBY and TTL in one pipelined round trip (Django's incr() costs an EXISTS first). A key
-    INCRBY just created has no expiry yet (TTL -1): give it one; that call is the first of the day."""
+    INCRBY just created has no expiry yet (TTL -1): give it one; that call is the first of the day. Asking
+    every time (rather than remembering which keys exist) also re-indexes a key Redis evicted under memory
+    pressure, so its counts still reach the database."""
     backend = _backend()
     full_key = backend.make_and_validate_key(key)
     client = backend._cache.get_client(full_key, write=True)

@@ -216,7 +216,7 @@ def application_id_for_client(client_id: str | None) -> int | None:
         return memo or None
     application = application_find_by_client_id(client_id=client_id.replace("\x00", ""))
     found = application.pk if application is not None else 0
-    with contextlib.suppress(CACHE_ERRORS):
+    with contextlib.suppress(*CACHE_ERRORS):
         cache.set(key, found, timeout=CLIENT_MEMO_SECONDS)
     return found or None
 

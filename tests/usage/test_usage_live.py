@@ -17,6 +17,7 @@ from django.core import serializers
 from django.core.cache import cache
 from django.core.management import call_command
 
+from portal import envconfig
 from portal.clients import grants
 from portal.usage import counters
 from portal.usage.models import IntegrationError, Kind, UsageDaily
@@ -281,3 +282,22 @@ def test_a_refused_person_counts_as_a_denial(live_server, alice, erin, make_app)
     assert "error=access_denied" in answer.headers["Location"]
     assert counters.pending_counts(application_id=app.pk) == {(app.pk, counters.today(), Kind.DENIAL): 1}
     assert not IntegrationError.objects.filter(application=app).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rate_limited_app_sees_its_429s(live_server, alice, make_app, settings):
+    limits = dict(settings.PORTAL_RATE_LIMITS)
+    limits["token_client"] = {**limits["token_client"], "rate": envconfig.parse_rate("token_client", "2/m")}
+    settings.PORTAL_RATE_LIMITS = limits
+    app, secret = make_app(alice, grant_types=[grants.CLIENT_CREDENTIALS], redirect_uris=[])
+    statuses = [_machine_token(live_server.url, app.client_id, secret).status_code for _ in range(5)]
+    assert statuses == [200, 200, 429, 429, 429]
+    pending = counters.pending_counts(application_id=app.pk)
+    assert pending[(app.pk, counters.today(), Kind.ERROR_RATE_LIMITED)] == 3
+    assert pending[(app.pk, counters.today(), Kind.TOKEN_CLIENT_CREDENTIALS)] == 2
+    (row,) = IntegrationError.objects.filter(application=app)
+    assert (row.code, row.count) == ("rate_limited", 3)
+    page = sign_in(live_server.url, "alice").get(
+        f"{live_server.url}/developer/apps/{app.pk}/usage/", timeout=10
+    )
+    assert "Too many requests" in page.text and "honour Retry-After" in page.text

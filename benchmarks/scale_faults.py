@@ -20,12 +20,9 @@ to the last failed request). Exits non-zero if a steady phase saw any 5xx or a d
 from __future__ import annotations
 
 import argparse
-import base64
 import collections
-import hashlib
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 import sys
@@ -33,7 +30,6 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -116,8 +112,7 @@ class Stats:
 
 
 def _session(cluster: Cluster) -> requests.Session:
-    session = cluster.session()
-    return session
+    return cluster.session()
 
 
 def sign_in(cluster: Cluster) -> requests.Session:
@@ -127,48 +122,12 @@ def sign_in(cluster: Cluster) -> requests.Session:
     return browser
 
 
-def authorize_url(cluster: Cluster, app: dict) -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": app["client_id"],
-            "redirect_uri": cluster.seed["callback"],
-            "scope": "read",
-            "state": secrets.token_urlsafe(12),
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    return f"{cluster.url}/o/authorize/?{query}", verifier
-
-
-def user_token(cluster: Cluster, browser: requests.Session) -> str:
-    web = cluster.seed["apps"]["web"]
-    url, verifier = authorize_url(cluster, web)
-    location = browser.get(url, allow_redirects=False, timeout=10).headers["Location"]
-    code = parse_qs(urlsplit(location).query)["code"][0]
-    response = _session(cluster).post(
-        f"{cluster.url}/o/token/",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": cluster.seed["callback"],
-            "code_verifier": verifier,
-        },
-        auth=(web["client_id"], web["secret"]),
-        timeout=10,
-    )
-    return response.json()["access_token"]
-
-
 def worker(cluster: Cluster, stats: Stats, stop: threading.Event, browser_cookies, access_token: str) -> None:
     session = _session(cluster)
     browser = _session(cluster)
     browser.cookies.update(browser_cookies)
     machine, web, consent = (cluster.seed["apps"][key] for key in ("machine", "web", "consent"))
-    consent_url, _ = authorize_url(cluster, consent)
+    consent_url, _ = cluster.authorize_url(consent)
     bearer = {"Authorization": f"Bearer {access_token}"}
     requests_in_mix = [
         (
@@ -240,7 +199,7 @@ def main() -> int:
         cluster.prepare()
         cluster.start()
         browser = sign_in(cluster)
-        token = user_token(cluster, browser)
+        token = cluster.authorization_code_flow(browser)["access_token"]
 
         stats = Stats()
         threads = [

@@ -11,6 +11,11 @@ events staff need to investigate an incident:
 - `mfa.added`, `mfa.removed`, `mfa.recovery_codes`, and `auth.reauth_failed` for a wrong code, from
   allauth.mfa's signals (allauth has no adapter hook for them; connected in portal/pages/apps.py).
 
+It also keeps a mail-server outage from becoming a 500: sign-up (verification is mandatory in production),
+password reset and email changes send mail inside the request, and an unreachable SMTP server would
+otherwise fail the whole request after the account was already saved. The person is told the email could
+not be sent and can ask for it again (allauth resends the confirmation at the next sign-in).
+
 The log cannot be flooded: allauth refuses attempts beyond its limit (10 a minute per address, 5 per five
 minutes per login) before any password is checked, and a refused attempt writes nothing but that one
 rate-limited event per window. The limits live in Django's cache, so they hold across processes once the
@@ -19,12 +24,15 @@ cache is shared (REDIS_URL).
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as request_context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -33,6 +41,11 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, client_ip
 
 LOGIN_LABEL_LENGTH = 150
+MAIL_NOT_SENT = "We could not send the email just now. Please try again in a few minutes."
+# allauth's "we sent you an email" notice, which must not follow a failed send.
+_SENT_NOTICES = frozenset({"account/messages/email_confirmation_sent.txt"})
+
+logger = logging.getLogger(__name__)
 
 
 def _tried_login(credentials: dict[str, Any]) -> str:
@@ -75,6 +88,30 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 request=request,
             )
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        try:
+            super().send_mail(template_prefix, email, context)
+        except (smtplib.SMTPException, OSError):
+            # The template name says which email; the address is personal data and stays out of the log.
+            logger.exception("Email %s could not be sent", template_prefix)
+            request = request_context.request
+            if request is not None:
+                request.portal_mail_failed = True  # type: ignore[attr-defined]
+                messages.error(request, MAIL_NOT_SENT)
+
+    def add_message(
+        self,
+        request: HttpRequest,
+        level: int,
+        message_template: str | None = None,
+        message_context: dict[str, Any] | None = None,
+        extra_tags: str = "",
+        message: str | None = None,
+    ) -> None:
+        if getattr(request, "portal_mail_failed", False) and message_template in _SENT_NOTICES:
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def reauthenticate(self, user, password: str) -> bool:
         ok = super().reauthenticate(user, password)
         if not ok:
@@ -82,14 +119,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 actor=user,
                 action=AuditEvent.Action.REAUTH_FAILED,
                 changes={"method": "password"},
-                request=context.request,
+                request=request_context.request,
             )
         return ok
 
 
 class PortalUserSessionsAdapter(DefaultUserSessionsAdapter):
     def end_sessions(self, sessions) -> None:
-        request = context.request
+        request = request_context.request
         for session in sessions:
             session.end()
             # Where the ended session was (never its key): enough to recognise "the laptop at home".

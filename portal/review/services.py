@@ -14,11 +14,17 @@ from django.utils import timezone
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.clients import grants
+from portal.clients.services import application_set_introspection
 from portal.review import decisions
 from portal.review.decisions import REASON, STALE, Decision, ReviewError
 from portal.review.emails import notify_developer
 
-__all__ = ["ReviewError", "application_decide", "application_allow_deprecated_grant"]
+__all__ = [
+    "ReviewError",
+    "application_decide",
+    "application_allow_deprecated_grant",
+    "application_decide_introspection",
+]
 
 
 def _locked(application):
@@ -155,3 +161,18 @@ def application_allow_deprecated_grant(
     # The caller's instance shows the state just saved, not the one it was given.
     application.refresh_from_db()
     return application
+
+
+@transaction.atomic
+def application_decide_introspection(
+    *, application, reviewer, allowed: bool, version: str, request: HttpRequest | None = None
+) -> bool:
+    """Staff let an app introspect other apps' tokens, or take that back. Allowing widens what the app may
+    do, so like every other decision it must fit the app as the reviewer saw it; taking it back is always
+    safe and needs no version. Returns whether anything changed."""
+    app = _locked(application)
+    if allowed:
+        _check_version(app, version)
+    changed = application_set_introspection(application=app, allowed=allowed, actor=reviewer, request=request)
+    application.refresh_from_db()
+    return changed

@@ -56,7 +56,9 @@ def test_a_resource_server_staff_allowed_may_introspect_any_token(live_server, c
 
     # Staff allow it on the review page (a small form of its own), and it is audited.
     sign_in_with_second_factor(client, sam)
-    response = client.post(f"/staff/apps/{b.pk}/introspection/", {"allowed": "true"})
+    response = client.post(
+        f"/staff/apps/{b.pk}/introspection/", {"allowed": "true", "version": b.review_version()}
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action=AuditEvent.Action.INTROSPECTION_ALLOWED)
     assert event.actor == sam and event.application == b
@@ -106,6 +108,27 @@ def test_an_unauthenticated_caller_learns_nothing(live_server, erin, two_apps):
         timeout=10,
     )
     assert bearer.status_code == 403
+
+
+@pytest.mark.django_db
+def test_allowing_is_bound_to_the_app_staff_saw(client, sam, two_apps):
+    _a, (b, _secret) = two_apps
+    sign_in_with_second_factor(client, sam)
+    page = client.get(f"/staff/apps/{b.pk}/").content.decode()
+    seen = b.review_version()
+    assert f'name="version" value="{seen}"' in page.split('data-testid="introspection-form"')[1]
+    # Meanwhile the developer points the app elsewhere: the permission was judged on the app as it was.
+    b.homepage_url = "https://elsewhere.example.net/"
+    b.save()
+
+    response = client.post(
+        f"/staff/apps/{b.pk}/introspection/", {"allowed": "true", "version": seen}, follow=True
+    )
+
+    b.refresh_from_db()
+    assert b.may_introspect_any_token is False
+    assert "The app changed while you were looking" in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.INTROSPECTION_ALLOWED).exists()
 
 
 @pytest.mark.django_db

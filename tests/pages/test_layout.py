@@ -48,6 +48,15 @@ def test_navigation_shows_staff_links_only_to_staff(client, erin, sam):
 
 
 @pytest.mark.django_db
+def test_the_account_name_leads_to_the_account_security_pages(client, erin):
+    client.force_login(erin)
+    page = client.get("/developer/").content.decode()
+    assert re.search(r'<a href="/accounts/2fa/"[^>]*data-testid="signed-in-as"[^>]*>erin</a>', page)
+    security = client.get("/accounts/2fa/").content.decode()
+    assert 'href="/accounts/sessions/"' in security and 'href="/accounts/password/change/"' in security
+
+
+@pytest.mark.django_db
 def test_sign_out_is_a_post_form(client, erin):
     client.force_login(erin)
     page = client.get("/").content.decode()

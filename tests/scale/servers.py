@@ -3,9 +3,12 @@ the tests: redis-server, moto's S3 server, gunicorn, nginx. Nothing here touches
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -15,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -400,6 +404,45 @@ class Cluster:
             allow_redirects=False,
             timeout=10,
         )
+
+    def authorize_url(self, app: dict, *, scope: str = "read") -> tuple[str, str]:
+        """The authorization request a PKCE client sends through the balancer, and its code verifier."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": app["client_id"],
+                "redirect_uri": self.seed["callback"],
+                "scope": scope,
+                "state": secrets.token_urlsafe(12),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        return f"{self.url}/o/authorize/?{query}", verifier
+
+    def authorization_code_flow(self, browser, *, scope: str = "read") -> dict:
+        """The signed-in `browser` authorizes the seeded web app; its server exchanges the code. Returns
+        the token response with the code and verifier it used (a replay test sends them again)."""
+        web = self.seed["apps"]["web"]
+        url, verifier = self.authorize_url(web, scope=scope)
+        authorized = browser.get(url, allow_redirects=False, timeout=10)
+        assert authorized.status_code == 302, authorized.text[:500]
+        code = parse_qs(urlsplit(authorized.headers["Location"]).query)["code"][0]
+        token = self.session().post(
+            f"{self.url}/o/token/",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.seed["callback"],
+                "code_verifier": verifier,
+            },
+            auth=(web["client_id"], web["secret"]),
+            timeout=10,
+        )
+        assert token.status_code == 200, token.text
+        return {"code": code, "verifier": verifier, **token.json()}
 
     def logs(self) -> str:
         parts = [instance.log.read_text() for instance in self.instances if instance.log.exists()]

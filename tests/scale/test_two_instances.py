@@ -10,14 +10,10 @@ Ports 18200-18202. Bounded: every wait has a timeout; the module takes about 90 
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import re
-import secrets
 import time
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import redis
@@ -134,42 +130,9 @@ def test_a_logo_uploaded_through_one_instance_is_served_through_the_other(cluste
     assert cluster.moto.keys(cluster.bucket) == [logo_url.split(f"/{cluster.bucket}/", 1)[1]]
 
 
-def _authorization_code_flow(cluster, browser) -> dict:
-    web = cluster.seed["apps"]["web"]
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": web["client_id"],
-            "redirect_uri": cluster.seed["callback"],
-            "scope": "openid read",
-            "state": secrets.token_urlsafe(12),
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
-    authorized = browser.get(f"{cluster.url}/o/authorize/?{query}", allow_redirects=False, timeout=10)
-    assert authorized.status_code == 302, authorized.text[:500]
-    code = parse_qs(urlsplit(authorized.headers["Location"]).query)["code"][0]
-    token = cluster.session().post(
-        f"{cluster.url}/o/token/",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": cluster.seed["callback"],
-            "code_verifier": verifier,
-        },
-        auth=(web["client_id"], web["secret"]),
-        timeout=10,
-    )
-    assert token.status_code == 200, token.text
-    return {"code": code, "verifier": verifier, **token.json()}
-
-
 def test_a_token_revoked_through_one_instance_is_refused_by_the_other_at_once(cluster):
     browser, _ = _sign_in(cluster)
-    tokens = _authorization_code_flow(cluster, browser)
+    tokens = cluster.authorization_code_flow(browser, scope="openid read")
     api = cluster.session()
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
 
@@ -223,7 +186,7 @@ def test_a_rate_limit_counts_requests_on_both_instances(cluster):
 
 def test_the_logs_of_a_full_flow_are_json_with_request_ids_and_hold_no_secret(cluster):
     browser, _ = _sign_in(cluster)
-    tokens = _authorization_code_flow(cluster, browser)
+    tokens = cluster.authorization_code_flow(browser, scope="openid read")
     web = cluster.seed["apps"]["web"]
     api = cluster.session()
     refreshed = api.post(

@@ -68,7 +68,7 @@ def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
     period = usage_selectors.period_from(request.GET.get("days"))
     counts = usage_selectors.usage_daily_counts(application=app, period=period)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="usage-{app.client_id[:12]}-{period}d.csv"'
+    response["Content-Disposition"] = f'attachment; filename="usage-app-{app.pk}-{period}d.csv"'
     writer = csv.writer(response)
     writer.writerow(["day", *(kind.value for kind in Kind)])
     for row in counts.rows():

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -240,6 +240,14 @@ def error_record(
     stored = _value_to_store(value, request)
     fingerprint = hashlib.sha256(f"{endpoint}\n{code}\n{stored}".encode()).hexdigest()
     now = timezone.now()
+    try:
+        _write(application_id, endpoint, code, stored, fingerprint, now)
+    except IntegrityError:
+        # The app was deleted after its id was remembered (application_id_for_client): nothing to log to.
+        return
+
+
+def _write(application_id: int, endpoint: str, code: str, stored: str, fingerprint: str, now) -> None:
     with transaction.atomic():
         bumped = IntegrationError.objects.filter(
             application_id=application_id,

@@ -204,3 +204,19 @@ def test_chart_axes_are_whole_numbers_and_bars_scale_to_them():
     ] == [0, 1]
     empty = charts.bar_chart(slug="z", title="Z", unit="errors", series=[(date(2026, 1, 1), 0)])
     assert empty.summary == "No errors in these 1 days."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_of_an_app_deleted_meanwhile_is_dropped(alice, make_app):
+    app, _secret = make_app(alice)
+    assert errorlog.application_id_for_client(app.client_id) == app.pk  # remembered for a while
+    app_id = app.pk
+    app.delete()
+    errorlog.error_record(
+        application_id=errorlog.application_id_for_client(app.client_id),
+        endpoint="token",
+        code="invalid_grant",
+    )
+    assert not IntegrationError.objects.exists()
+    services.usage_flush()  # its counts go with it
+    assert not UsageDaily.objects.filter(application_id=app_id).exists()

@@ -12,6 +12,7 @@ import csv
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from portal.clients import selectors as client_selectors
@@ -28,10 +29,9 @@ def _app_for_usage(request: HttpRequest, pk: int):
     return client_selectors.application_get_for_owner(owner=request.user, pk=pk)
 
 
-@login_required
-@require_GET
-def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
-    app = _app_for_usage(request, pk)
+def usage_page(request: HttpRequest, app, *, usage_url: str, csv_url: str, back_url: str) -> HttpResponse:
+    """The usage page of `app` (or the part an htmx request asks for), for whoever the calling view let
+    in: its developer here, staff in portal.review.dashboard. The URLs are the caller's own."""
     period = usage_selectors.period_from(request.GET.get("days"))
     codes = usage_selectors.integration_error_codes(application=app)
     code = request.GET.get("error", "")
@@ -43,6 +43,9 @@ def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     context = {
         "app": app,
+        "usage_url": usage_url,
+        "csv_url": csv_url,
+        "back_url": back_url,
         "period": period,
         "periods": usage_selectors.PERIODS,
         "charts": charts.usage_charts(counts),
@@ -58,13 +61,24 @@ def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
     }
     # The period switch replaces the charts, the error filter the log: two partials of one page.
     partial = "errors" if request.GET.get("part") == "errors" else "charts"
-    return render_partial_or_page(request, "developer/application_usage.html", partial, context)
+    return render_partial_or_page(request, "usage/application_usage.html", partial, context)
 
 
 @login_required
 @require_GET
-def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
     app = _app_for_usage(request, pk)
+    return usage_page(
+        request,
+        app,
+        usage_url=reverse("developer:application_usage", args=[app.pk]),
+        csv_url=reverse("developer:application_usage_csv", args=[app.pk]),
+        back_url=reverse("developer:application_detail", args=[app.pk]),
+    )
+
+
+def usage_csv(request: HttpRequest, app) -> HttpResponse:
+    """The app's daily counts over the period asked for, one row per day and a column per kind."""
     period = usage_selectors.period_from(request.GET.get("days"))
     counts = usage_selectors.usage_daily_counts(application=app, period=period)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -74,3 +88,9 @@ def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
     for row in counts.rows():
         writer.writerow([row["day"].isoformat(), *(row[kind.value] for kind in Kind)])
     return response
+
+
+@login_required
+@require_GET
+def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    return usage_csv(request, _app_for_usage(request, pk))

@@ -6,9 +6,11 @@ else); the period switch (7/30/90 days) replaces the charts in place with htmx."
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from portal.access import staff_required
+from portal.developer.usage import usage_csv, usage_page
 from portal.htmx import render_partial_or_page
 from portal.review import selectors
 from portal.usage import charts
@@ -41,3 +43,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "suspended_count": suspended.count(),
     }
     return render_partial_or_page(request, "review/dashboard.html", "charts", context)
+
+
+@staff_required
+@require_GET
+def application_usage(request: HttpRequest, pk: int) -> HttpResponse:
+    """One app's usage page and error log, as its developer sees them: what staff look at when an app tops
+    the errors or is being investigated."""
+    app = selectors.application_get_for_review(pk=pk)
+    return usage_page(
+        request,
+        app,
+        usage_url=reverse("staff:application_usage", args=[app.pk]),
+        csv_url=reverse("staff:application_usage_csv", args=[app.pk]),
+        back_url=reverse("staff:application_review", args=[app.pk]),
+    )
+
+
+@staff_required
+@require_GET
+def application_usage_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    return usage_csv(request, selectors.application_get_for_review(pk=pk))

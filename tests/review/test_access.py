@@ -12,6 +12,8 @@ from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.review import HTMX
 
 PAGES = [
+    ("staff:application_usage", True),
+    ("staff:application_usage_csv", True),
     ("staff:dashboard", False),
     ("staff:review_queue", False),
     ("staff:application_review", True),

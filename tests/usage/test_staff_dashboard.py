@@ -74,3 +74,20 @@ def test_the_dashboard_stays_flat_with_more_apps(
         usage_sample(app, days=5)
     with django_assert_max_num_queries(len(few.captured_queries)):
         staff_client.get("/staff/")
+
+
+def test_staff_see_any_apps_usage_and_errors(staff_client, alice, make_app):
+    app, _ = make_app(alice, name="Investigated App")
+    errorlog.error_record(
+        application_id=app.pk,
+        endpoint="authorize",
+        code="redirect_uri_mismatch",
+        value="https://x.example/cb",
+    )
+    review = staff_client.get(f"/staff/apps/{app.pk}/").content.decode()
+    assert f'href="/staff/apps/{app.pk}/usage/"' in review
+    page = staff_client.get(f"/staff/apps/{app.pk}/usage/").content.decode()
+    assert "https://x.example/cb" in page and f'href="/staff/apps/{app.pk}/"' in page
+    assert f'hx-get="/staff/apps/{app.pk}/usage/"' in page
+    exported = staff_client.get(f"/staff/apps/{app.pk}/usage.csv", {"days": "7"})
+    assert exported["Content-Type"].startswith("text/csv") and exported.content.decode().count("\n") == 8

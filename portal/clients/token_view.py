@@ -8,6 +8,7 @@
 - No re-read of the token just issued: DOT looks the new access token up again by its checksum only to send
   the `app_authorized` signal with it (one of the three statements of a client-credentials request).
   Nothing in the portal listens to that signal, so the re-read is skipped unless something does.
+- A failed request (including a 429) is counted and logged for the app's developer (portal/usage/errorlog.py).
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ class TokenView(dot_views.TokenView):
             errorlog.token_error_record(
                 request=request,
                 client_id=_presented_client_id(request),
-                status=response.status_code,
                 body=response.content.decode("utf-8", "replace"),
             )
         return response

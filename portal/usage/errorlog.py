@@ -291,7 +291,7 @@ def _token_error_code(body: str) -> tuple[str, str]:
     return str(payload.get("error", "other")), str(payload.get("error_description", ""))
 
 
-def token_error_record(*, request: HttpRequest, client_id: str | None, status: int, body: str) -> None:
+def token_error_record(*, request: HttpRequest, client_id: str | None, body: str) -> None:
     """A token request failed with `body` (an OAuth JSON error): log it against the app it named."""
     if not _counting():
         return

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "portal.review",
     "portal.terms",
     "portal.teams",
+    "portal.usage",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -263,6 +264,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Usage insights (portal/usage/): the token and authorization endpoints count what apps do in the cache above,
+# and `manage.py flush_usage` (run every minute, README "Deploying") moves the counts into the database.
+# USAGE_COUNTING=0 turns the counting off (the benchmark compares both: benchmarks/usage_overhead.py).
+USAGE_COUNTING = env_bool("USAGE_COUNTING", default=True)
 
 # Address of the client behind the load balancer: the number of proxies that append to X-Forwarded-For
 # (allauth's setting; the portal's limits read the address through allauth too). 0 = REMOTE_ADDR.

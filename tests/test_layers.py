@@ -5,7 +5,7 @@ someone dodges by importing inside a function.
     composition  settings, urls, wsgi, asgi           may import anything
     features     developer, review, consent, device,  may import the layers below and each other
                  pages, api, account_adapter
-    domain       clients, audit, terms, teams         may import each other and the base
+    domain       clients, audit, terms, teams, usage  may import each other and the base
     base         the other modules directly in portal/ (access, forms, envconfig, ratelimits, ...)
 """
 
@@ -20,7 +20,7 @@ PORTAL = Path(__file__).resolve().parent.parent / "portal"
 
 COMPOSITION = {"settings", "urls", "wsgi", "asgi"}
 FEATURES = {"developer", "review", "consent", "device", "pages", "api", "account_adapter"}
-DOMAIN = {"clients", "audit", "terms", "teams"}
+DOMAIN = {"clients", "audit", "terms", "teams", "usage"}
 RANK = {"base": 0, "domain": 1, "features": 2, "composition": 3}
 
 

@@ -8,6 +8,7 @@
 - No re-read of the token just issued: DOT looks the new access token up again by its checksum only to send
   the `app_authorized` signal with it (one of the three statements of a client-credentials request).
   Nothing in the portal listens to that signal, so the re-read is skipped unless something does.
+- A failed request (including a 429) is counted and logged for the app's developer (portal/usage/errorlog.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.signals import app_authorized
 
 from portal.ratelimits import client_ip, hit, refused_oauth
+from portal.usage import errorlog
 
 
 def _presented_client_id(request: HttpRequest) -> str | None:
@@ -56,7 +58,20 @@ class TokenView(dot_views.TokenView):
         return None if decision.allowed else refused_oauth(decision)
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return self.refused_by_limits(request) or self.authorization_flow_token_response(request)
+        refused = self.refused_by_limits(request)
+        if refused is not None:
+            if refused.status_code == 429:
+                errorlog.rate_limited_record(client_id=_presented_client_id(request))
+            return refused
+        response = self.authorization_flow_token_response(request)
+        if response.status_code >= 400:
+            # Only failures reach the error log (usage insights); a success is counted by the validator.
+            errorlog.token_error_record(
+                request=request,
+                client_id=_presented_client_id(request),
+                body=response.content.decode("utf-8", "replace"),
+            )
+        return response
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -26,6 +26,7 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 from portal.clients import protocol_events, scope_rules, secrets
 from portal.clients.selectors import application_find_by_client_id, device_grant_find_for_client
 from portal.clients.status_messages import UNUSABLE_REASONS
+from portal.usage import counters as usage_counters
 
 
 class PortalOAuth2Validator(OAuth2Validator):
@@ -253,6 +254,11 @@ class PortalOAuth2Validator(OAuth2Validator):
         # The hook DOT's save_bearer_token runs in its transaction: the tokens and the record of the code
         # they came from commit together, in one transaction.
         result = super()._save_bearer_token(token, request, *args, **kwargs)
+        # Usage insights: one cache increment, no database write (portal/usage/counters.py).
+        user = request.user if getattr(request.user, "is_authenticated", False) else None
+        usage_counters.token_issued(
+            application_id=request.client.pk, grant_type=request.grant_type, user_id=getattr(user, "pk", None)
+        )
         # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
             protocol_events.authorization_code_exchanged(

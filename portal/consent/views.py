@@ -47,6 +47,7 @@ from portal.consent.selectors import connection_get_for_user, connection_list_fo
 from portal.consent.services import connection_revoke, consent_grant
 from portal.consent.validators import AuthorizationEndpointValidator
 from portal.htmx import HtmxHttpRequest
+from portal.usage import errorlog
 
 # What a person is told when the request cannot go on. The OAuth error code is shown too, smaller, for the
 # app's developer; the person needs to know what happened and that nothing was shared.
@@ -353,6 +354,12 @@ class AuthorizationView(DOTAuthorizationView):
             application = application_find_by_client_id(
                 client_id=getattr(error.oauthlib_error, "client_id", None)
             )
+        # Usage insights: a person's refusal is counted, any other error logged for the app's developer.
+        errorlog.authorization_error_record(
+            application_id=application.pk if application is not None else None,
+            error=error.oauthlib_error,
+            request=self.request,
+        )
         return super().error_response(
             error, application, problem=_problem(error.oauthlib_error, application), **kwargs
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.developer import team_views, views
+from portal.developer import team_views, usage, views
 
 app_name = "developer"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("terms/", views.terms, name="terms"),
     path("apps/new/", views.application_create, name="application_create"),
     path("apps/<int:pk>/", views.application_detail, name="application_detail"),
+    path("apps/<int:pk>/usage/", usage.application_usage, name="application_usage"),
+    path("apps/<int:pk>/usage.csv", usage.application_usage_csv, name="application_usage_csv"),
     path("apps/<int:pk>/edit/", views.application_edit, name="application_edit"),
     path("apps/<int:pk>/delete/", views.application_delete, name="application_delete"),
     path("apps/<int:pk>/secrets/rotate/", views.secret_rotate, name="secret_rotate"),

@@ -13,6 +13,8 @@ from oauth2_provider.models import get_device_grant_model
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.consent.services import consent_grant
+from portal.usage import counters
+from portal.usage.models import Kind
 
 
 def device_grant_create(
@@ -83,4 +85,6 @@ def device_grant_deny(*, grant, application, user, request: HttpRequest | None) 
         changes={"scopes": grant.scope.split()},
         request=request,
     )
+    # Usage insights: a refusal, counted like one on the consent screen (a count, not who).
+    counters.count(application_id=application.pk, kind=Kind.DENIAL)
     return True

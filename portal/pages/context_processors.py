@@ -12,6 +12,7 @@ from portal.review.selectors import application_count_waiting_for_review
 _ENTRIES = [
     ("Developer console", "developer:application_list", "user"),
     ("Connected apps", "connected_apps", "user"),
+    ("Dashboard", "staff:dashboard", "staff"),
     ("Staff review", "staff:review_queue", "staff"),
     ("Admin", "admin:index", "staff"),
 ]
@@ -30,7 +31,9 @@ def navigation(request: HttpRequest) -> dict:
         counted = url_name == "staff:review_queue"
         if counted:
             label = review_nav_label()
-        items.append({"label": label, "url": url, "active": request.path.startswith(url), "counted": counted})
+        # The dashboard's /staff/ is the prefix of every staff page: it is the current page only itself.
+        active = request.path == url if url_name == "staff:dashboard" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "active": active, "counted": counted})
     context["nav_items"] = items
     return context
 

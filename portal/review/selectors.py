@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import statistics
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants
@@ -163,3 +166,55 @@ def grant_review(*, grant_types: list[str], staff_allowed: list[str]) -> list[Gr
         )
         for grant in grant_types
     ]
+
+
+# --- The staff dashboard -------------------------------------------------------------------------
+
+DECISIONS_MEASURED_DAYS = 90
+
+
+@dataclass(frozen=True)
+class QueueAge:
+    waiting: int
+    oldest_queued_at: datetime | None
+    median_decision: timedelta | None
+    decisions_measured: int
+
+
+def application_count_by_status() -> list[tuple[str, int]]:
+    """(status label, number of apps) for every review status, zeros included, in the statuses' order."""
+    Application = get_application_model()
+    counts = dict(Application.objects.values_list("review_status").annotate(n=Count("pk")).order_by())
+    return [(label, counts.get(value, 0)) for value, label in Application.ReviewStatus.choices]
+
+
+def review_queue_age() -> QueueAge:
+    """How long the queue makes developers wait: the oldest waiting submission, and the median time from
+    an app's last submission to the staff decision on it, over decisions of the last 90 days (from the
+    app's own submitted_at and reviewed_at)."""
+    waiting = application_list_for_review(status=QUEUE_WAITING)
+    oldest = waiting.values_list("queued_at", flat=True).first()
+    since = timezone.now() - timedelta(days=DECISIONS_MEASURED_DAYS)
+    decided = (
+        get_application_model()
+        .objects.filter(reviewed_at__gte=since, submitted_at__isnull=False)
+        .filter(reviewed_at__gte=F("submitted_at"))
+        .order_by("-reviewed_at")
+        .values_list("submitted_at", "reviewed_at")[:5000]
+    )
+    durations = sorted(reviewed - submitted for submitted, reviewed in decided)
+    return QueueAge(
+        waiting=waiting.count(),
+        oldest_queued_at=oldest,
+        median_decision=statistics.median_low(durations) if durations else None,
+        decisions_measured=len(durations),
+    )
+
+
+def application_list_suspended() -> QuerySet:
+    Application = get_application_model()
+    return (
+        Application.objects.filter(review_status=Application.ReviewStatus.SUSPENDED)
+        .select_related("user")
+        .order_by("-reviewed_at", "-pk")
+    )

@@ -3,14 +3,17 @@
 from django.urls import path
 
 from portal.audit import views as audit_views
-from portal.review import introspection, views
+from portal.review import dashboard, introspection, views
 from portal.review.decisions import DECISIONS
 
 app_name = "staff"
 
 urlpatterns = [
-    path("", views.review_queue, name="review_queue"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("queue/", views.review_queue, name="review_queue"),
     path("apps/<int:pk>/", views.application_review, name="application_review"),
+    path("apps/<int:pk>/usage/", dashboard.application_usage, name="application_usage"),
+    path("apps/<int:pk>/usage.csv", dashboard.application_usage_csv, name="application_usage_csv"),
     # One URL per staff decision, named staff:application_<code>, all served by one view.
     *(
         path(

@@ -22,6 +22,7 @@ from tests.helpers.accounts import totp_add, totp_code_to_type
 from tests.helpers.browser import AXE
 from tests.helpers.consent import authorization_request
 from tests.helpers.constants import PASSWORD
+from tests.helpers.usage import usage_sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,6 +98,7 @@ def portal_data(alice, erin, sam, make_app, current_terms):
             expires=timezone.now() + timedelta(hours=1),
         )
     consent_grant(user=erin, application=trusted, scopes=["openid", "read"], request=None)
+    usage_sample(trusted)
     # Teams: alice owns Acme (erin is a member, one invitation waits); in erin's team alice only views.
     acme = team_create(user=alice, name="Acme Inc.", request=None)
     Membership.objects.create(team=acme, user=erin, role="developer")
@@ -137,6 +139,8 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: 
         f"/developer/apps/{trusted.pk}/edit/",
         f"/developer/apps/{trusted.pk}/delete/",
         f"/developer/apps/{trusted.pk}/tokens/",
+        f"/developer/apps/{trusted.pk}/usage/",
+        f"/developer/apps/{trusted.pk}/usage/?days=7&part=errors&error=redirect_uri_mismatch",
         f"/developer/apps/{pending.pk}/",
         "/accounts/email/",
         "/accounts/password/change/",
@@ -163,7 +167,13 @@ def test_every_page_fits_a_phone_and_has_no_axe_violation(live_server, browser: 
     from django.contrib.auth import get_user_model
 
     staff = phone(browser, base, "sam", totp_secret=totp_add(get_user_model().objects.get(username="sam")))
-    for url in ["/staff/", f"/staff/apps/{pending.pk}/", f"/staff/apps/{trusted.pk}/", "/staff/audit/"]:
+    for url in [
+        "/staff/",
+        "/staff/queue/",
+        f"/staff/apps/{pending.pk}/",
+        f"/staff/apps/{trusted.pk}/",
+        "/staff/audit/",
+    ]:
         problems += check_page(staff, url)
 
     person = phone(browser, base, "erin")

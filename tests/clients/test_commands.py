@@ -8,6 +8,8 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
 from oauth2_provider.models import get_application_model
 
+from portal.usage.models import IntegrationError, UsageDaily
+
 
 @pytest.mark.django_db
 def test_createapplication_makes_an_approved_app_with_a_hashed_secret(alice):
@@ -46,6 +48,10 @@ def test_seed_demo_prints_working_sign_in_details_and_can_run_twice(settings):
     assert check_password(secret, trusted.client_secret)
     assert "/o/authorize/?response_type=code&client_id=demo-trusted-app" in text
     assert "code_challenge_method=S256" in text
+    # A month of demo usage for the trusted app, added once although seed_demo ran twice.
+    days = UsageDaily.objects.filter(application=trusted, kind="people").values_list("day", flat=True)
+    assert len(days) == len(set(days)) == 30
+    assert IntegrationError.objects.filter(application=trusted).count() == 3
 
 
 @pytest.mark.django_db

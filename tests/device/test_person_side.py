@@ -14,6 +14,7 @@ from oauth2_provider.models import get_access_token_model, get_device_grant_mode
 from portal import envconfig
 from portal.audit.models import AuditEvent
 from portal.consent.models import Consent
+from portal.usage import counters
 from tests.helpers.device import decide, enter_code, poll, start
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +159,8 @@ def test_denial_is_audited_and_remembers_nothing(client, erin, tv_app, body):
     assert not Consent.objects.exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.DEVICE_DENIED)
     assert event.actor == erin and event.application == tv_app
+    # The app's usage counts one refusal (portal/usage/).
+    assert counters.pending_counts(application_id=tv_app.pk) == {(tv_app.pk, counters.today(), "denial"): 1}
 
 
 def test_a_code_is_decided_once(client, erin, charlie, body):

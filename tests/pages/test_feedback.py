@@ -155,7 +155,7 @@ def test_a_staff_decision_updates_the_navigation_count(client, sam, alice, make_
     assert '"reviewCountChanged": {"label": "Staff review (1)"}' in response["HX-Trigger"]
 
 
-@pytest.mark.parametrize("url", ["/staff/?q=alice", "/staff/audit/?actor=alice"])
+@pytest.mark.parametrize("url", ["/staff/queue/?q=alice", "/staff/audit/?actor=alice"])
 def test_history_restore_gets_the_whole_page_with_its_filters(client, sam, url):
     sign_in_with_second_factor(client, sam)
     fragment = client.get(url, HTTP_HX_REQUEST="true")

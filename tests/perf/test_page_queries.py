@@ -82,12 +82,18 @@ def test_developer_pages_cost_the_same_with_more_apps_and_tokens(client, develop
 
 
 @pytest.mark.django_db
-def test_staff_queue_and_audit_log_cost_the_same_with_more_rows(client, alice, sam, make_app):
+def test_staff_dashboard_queue_and_audit_log_cost_the_same_with_more_rows(client, alice, sam, make_app):
     sign_in_with_second_factor(client, sam)
     _apps(make_app, alice, 2, 0, review_status="pending")
     for _ in range(3):
         audit_record(actor=alice, action=AuditEvent.Action.TOKEN_REVOKED)
-    urls = ["/staff/", "/staff/audit/", "/staff/audit/?oldest=1", "/staff/audit/?action=token.revoked"]
+    urls = [
+        "/staff/",
+        "/staff/queue/",
+        "/staff/audit/",
+        "/staff/audit/?oldest=1",
+        "/staff/audit/?action=token.revoked",
+    ]
     small = {url: _queries(client, url) for url in urls}
     _apps(make_app, alice, 30, 10, review_status="pending")
     AuditEvent.objects.bulk_create(

@@ -215,8 +215,11 @@ def test_a_wrong_secret_costs_one_query_more_and_is_refused(client, apps):
     statements = _statements(queries)
     # The app, its previous secrets (none here), and DOT's retry with credentials from the body (which
     # looks up a client id of None): no token is written, and the second failure writes no audit row.
-    assert len(statements) == 3, statements
+    # The fourth bumps the count of the same error in the app's integration error log (portal/usage/
+    # errorlog.py: coalesced, and at most 20 writes per app and minute).
+    assert len(statements) == 4, statements
     assert "clients_clientsecret" in statements[1]
+    assert statements[3].startswith('UPDATE "usage_integrationerror"')
     assert not any(s.startswith("INSERT") for s in statements)
 
 

@@ -11,7 +11,14 @@ from portal.audit.models import AuditEvent
 from tests.helpers.accounts import sign_in_with_second_factor
 from tests.helpers.review import HTMX
 
-PAGES = [("staff:review_queue", False), ("staff:application_review", True), ("staff:audit_log", False)]
+PAGES = [
+    ("staff:application_usage", True),
+    ("staff:application_usage_csv", True),
+    ("staff:dashboard", False),
+    ("staff:review_queue", False),
+    ("staff:application_review", True),
+    ("staff:audit_log", False),
+]
 ACTIONS = [
     "staff:application_approve",
     "staff:application_reject",
@@ -112,6 +119,7 @@ def test_an_unknown_app_is_404_for_staff_too(client, sam):
 def test_the_navigation_shows_staff_the_queue_with_its_count(client, sam, alice, pending_app):
     sign_in_with_second_factor(client, sam)
     page = client.get("/").content.decode()
-    assert 'href="/staff/"' in page and "Staff review (1)" in page
+    assert 'href="/staff/queue/"' in page and "Staff review (1)" in page
+    assert 'href="/staff/"' in page and ">Dashboard<" in page
     client.force_login(alice)
-    assert 'href="/staff/"' not in client.get("/").content.decode()
+    assert 'href="/staff/' not in client.get("/").content.decode()

@@ -119,7 +119,7 @@ def test_queue_htmx_request_gets_only_the_list(staff_client, queue):
     assert "Newer Pending" not in body
     assert "HX-Request" in response["Vary"]
     full = staff_client.get(reverse("staff:review_queue")).content.decode()
-    assert "<html" in full and 'hx-get="/staff/"' in full
+    assert "<html" in full and 'hx-get="/staff/queue/"' in full
 
 
 def test_review_page_shows_what_a_reviewer_needs(staff_client, alice, make_app):

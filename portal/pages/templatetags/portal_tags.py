@@ -70,3 +70,14 @@ def app_asking(next_url: str | None):
     client_id = (parse_qs(parts.query).get("client_id") or [""])[0]
     app = application_find_by_client_id(client_id=client_id) if client_id else None
     return app if app is not None and app.is_approved else None
+
+
+@register.filter
+def duration_words(value: timedelta | None) -> str:
+    """A duration as "2 days, 3 hours" ("under a minute" below one)."""
+    if value is None:
+        return ""
+    if value < timedelta(minutes=1):
+        return "under a minute"
+    now = timezone.now()
+    return timesince(now - value, now)

@@ -25,6 +25,7 @@ from portal.clients import grants
 from portal.clients.services import application_create, application_rotate_secret
 from portal.terms.selectors import terms_version_current
 from portal.terms.services import terms_accept
+from portal.usage.services import usage_demo_seed
 
 DEMO_PASSWORD = "portal-demo-2026"  # noqa: S105 - printed on purpose; seed_demo refuses production
 TRUSTED_CLIENT_ID = "demo-trusted-app"
@@ -82,6 +83,9 @@ class Command(BaseCommand):
                 review_status="approved",
                 trusted=False,
             )
+            # A month of made-up usage for the trusted app, so its usage page and the staff dashboard show
+            # something (once: kept on later runs).
+            usage_demo_seed(application=get_application_model().objects.get(client_id=TRUSTED_CLIENT_ID))
             current_terms = terms_version_current()
             if current_terms is not None:
                 terms_accept(user=users["alice"], version=current_terms, request=None)

@@ -177,8 +177,8 @@ def test_the_usage_page_costs_the_same_queries_with_many_errors(
     app, _secret = make_app(developer)
     url = f"/developer/apps/{app.pk}/usage/"
     client.get(url)
-    # The session, user, navigation and app, then the codes, the daily counts and the log: one query each.
-    with django_assert_num_queries(11) as first:
+    # The session, the user, the app with the member's role, then the codes, the daily counts and the log.
+    with django_assert_num_queries(6) as first:
         client.get(url)
     for number in range(15):
         errorlog.error_record(

@@ -10,6 +10,8 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from portal.clients import grants
+from portal.teams.models import Membership
+from portal.teams.roles import Role
 from portal.usage import charts, counters, errorlog, services
 from portal.usage.models import IntegrationError, Kind, UsageDaily
 
@@ -160,6 +162,22 @@ def test_only_the_owner_sees_an_apps_usage(client, developer, charlie, make_app)
     for url in (f"/developer/apps/{app.pk}/usage/", f"/developer/apps/{app.pk}/usage.csv"):
         assert client.get(url).status_code == 404
         assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_viewer_of_the_team_sees_the_usage_but_no_person(client, developer, charlie, make_app):
+    app, _secret = make_app(developer)
+    Membership.objects.create(team=app.team, user=charlie, role=Role.VIEWER)
+    counters.token_issued(application_id=app.pk, grant_type="authorization_code", user_id=developer.pk)
+    errorlog.error_record(application_id=app.pk, endpoint="token", code="invalid_grant")
+    client.force_login(charlie)
+    page = client.get(f"/developer/apps/{app.pk}/usage/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Code or refresh token refused" in text
+    assert developer.username not in text.split("<main", 1)[1] and developer.email not in text
+    csv = client.get(f"/developer/apps/{app.pk}/usage.csv")
+    assert csv.status_code == 200 and developer.username not in csv.content.decode()
 
 
 @pytest.mark.django_db

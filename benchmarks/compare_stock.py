@@ -251,6 +251,16 @@ def _pg_admin(sql: str) -> None:
         conn.execute(sql)
 
 
+def fresh_database(engine: str, directory: Path, name: str) -> tuple[str, str | None]:
+    """An empty database for one side of a run: a SQLite file in `directory`, or PostgreSQL database
+    `name` dropped and created again. Returns its URL and the PostgreSQL name (None for SQLite)."""
+    if engine == "sqlite":
+        return f"sqlite:///{directory / 'db.sqlite3'}", None
+    _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+    _pg_admin(f"CREATE DATABASE {name}")
+    return f"{PG}/{name}", name
+
+
 def make_projects(engine: str, workdir: Path, keys: dict) -> list[Project]:
     common = {
         **os.environ,
@@ -269,14 +279,7 @@ def make_projects(engine: str, workdir: Path, keys: dict) -> list[Project]:
     ):
         directory = workdir / engine / name
         directory.mkdir(parents=True)
-        dbname = None
-        if engine == "sqlite":
-            url = f"sqlite:///{directory / 'db.sqlite3'}"
-        else:
-            dbname = f"bench_{name.replace('-', '_')}"
-            _pg_admin(f"DROP DATABASE IF EXISTS {dbname}")
-            _pg_admin(f"CREATE DATABASE {dbname}")
-            url = f"{PG}/{dbname}"
+        url, dbname = fresh_database(engine, directory, f"bench_{name.replace('-', '_')}")
         env = {**common, **extra, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": settings}
         projects.append(Project(name, settings, BASE_PORT + offset, env, dbname, directory))
     return projects

@@ -57,14 +57,7 @@ def make_sides(engine: str, workdir: Path, keys: dict) -> list[cs.Project]:
     for offset, (name, counting) in enumerate([("counting-on", "1"), ("counting-off", "0")]):
         directory = workdir / engine / name
         directory.mkdir(parents=True)
-        dbname = None
-        if engine == "sqlite":
-            url = f"sqlite:///{directory / 'db.sqlite3'}"
-        else:
-            dbname = f"bench_usage_{name.split('-')[1]}"
-            cs._pg_admin(f"DROP DATABASE IF EXISTS {dbname}")
-            cs._pg_admin(f"CREATE DATABASE {dbname}")
-            url = f"{cs.PG}/{dbname}"
+        url, dbname = cs.fresh_database(engine, directory, f"bench_usage_{name.split('-')[1]}")
         env = {
             **common,
             "DATABASE_URL": url,

@@ -104,6 +104,19 @@ def test_client_credentials_token_makes_two_queries(client, apps):
 
 
 @pytest.mark.django_db
+def test_client_credentials_token_opens_no_transaction(client, apps):
+    # Its one INSERT is its own transaction: DOT's atomic block (a SAVEPOINT inside this test's
+    # transaction, BEGIN and COMMIT in production) would only add round trips.
+    machine, secret = apps["machine"]
+    auth = _basic(machine.client_id, secret)
+    _count(client, "post", "/o/token/", {"grant_type": "client_credentials"}, auth)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()] == []
+
+
+@pytest.mark.django_db
 def test_authorization_code_exchange_with_pkce(client, apps, erin):
     web, secret = apps["web"]
     _tokens(web, erin, 2)

@@ -293,6 +293,10 @@ def _portal_rate(name: str, default: str, fail: str) -> dict:
 PORTAL_RATE_LIMITS = {
     "token_address": _portal_rate("RATE_LIMIT_TOKEN_PER_ADDRESS", "300/m", fail="open"),
     "token_client": _portal_rate("RATE_LIMIT_TOKEN_PER_CLIENT", "1200/m", fail="open"),
+    # Introspection and revocation together (/o/introspect/, /o/revoke_token/): an API may introspect on
+    # every call it serves, so the limits are wider than the token endpoint's and fail open like it.
+    "token_use_address": _portal_rate("RATE_LIMIT_INTROSPECT_REVOKE_PER_ADDRESS", "3000/m", fail="open"),
+    "token_use_client": _portal_rate("RATE_LIMIT_INTROSPECT_REVOKE_PER_CLIENT", "3000/m", fail="open"),
     "app_register": _portal_rate("RATE_LIMIT_APP_REGISTRATION", "20/h", fail="closed"),
     "secret_rotate": _portal_rate("RATE_LIMIT_SECRET_ROTATION", "20/h", fail="closed"),
     "team_invite": _portal_rate("RATE_LIMIT_TEAM_INVITATIONS", "30/h", fail="closed"),

@@ -188,7 +188,8 @@ def refused_oauth(decision: Decision) -> JsonResponse:
 
 def per_user(action: str) -> Callable:
     """Decorator for a signed-in developer's POST views: count each POST against ``action``.
-    Place it below ``@login_required``.
+    Place it below ``@login_required`` and below decorators that turn a POST away before the view
+    (``@terms_accepted``): the person sends that POST again, and it would count twice.
 
     A POST the view puts off without acting is taken back, so one action counts once:
     - it needs a fresh re-authentication (portal/reauth.py): allauth keeps the POST and replays it

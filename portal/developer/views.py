@@ -106,8 +106,8 @@ def terms(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@ratelimits.per_user("app_register")
 @terms_accepted
+@ratelimits.per_user("app_register")
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
     personal = team_personal_get_or_create(user=request.user)
@@ -230,8 +230,8 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@ratelimits.per_user("secret_rotate")
 @terms_accepted
+@ratelimits.per_user("secret_rotate")
 def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.MANAGE_SECRETS)
     form = RotateSecretForm(request.POST)

@@ -16,7 +16,7 @@ from portal import envconfig, reauth
 from portal.clients import grants
 from portal.clients.models import ClientSecret
 from portal.terms.services import terms_accept
-from tests.helpers.accounts import sign_in_password_only
+from tests.helpers.accounts import sign_in_password_only, sign_in_recently_authenticated
 from tests.helpers.constants import PASSWORD
 from tests.helpers.developer import image_upload, registration
 
@@ -120,6 +120,28 @@ def test_an_htmx_rotation_through_re_authentication_counts_once(client, stale, a
     assert ClientSecret.objects.filter(application=app).count() == 2
     refused = client.post(path, {"grace": "3600"}, headers={"HX-Request": "true"})
     assert refused.status_code == 429
+
+
+def test_a_rotation_sent_back_to_accept_new_terms_is_not_counted(client, alice, current_terms, app, settings):
+    settings.PORTAL_RATE_LIMITS = {
+        **settings.PORTAL_RATE_LIMITS,
+        "secret_rotate": {
+            **settings.PORTAL_RATE_LIMITS["secret_rotate"],
+            "rate": envconfig.parse_rate("secret_rotate", "1/h"),
+        },
+    }
+    sign_in_recently_authenticated(client, alice)  # the current terms are not accepted yet
+    path = f"/developer/apps/{app.pk}/secrets/rotate/"
+    sent_back = client.post(path, {"grace": "3600"})
+    assert sent_back.status_code == 302
+    assert sent_back["Location"].startswith("/developer/terms/")
+    assert client.post("/developer/terms/", {"accept": "yes"}).status_code == 302
+    first = _current_secret(app)
+    rotated = client.post(path, {"grace": "3600"})
+    assert rotated.status_code == 302
+    assert rotated["Location"] == f"/developer/apps/{app.pk}/"
+    assert _current_secret(app) != first
+    _refused(client, app, {"grace": "3600"})
 
 
 # --- A logo uploaded with an edit that waits for re-authentication -------------------------------------

@@ -23,7 +23,6 @@ without its htmx headers, so the replay answers as a plain form post would (a fu
 
 from __future__ import annotations
 
-import logging
 import posixpath
 import secrets
 import uuid
@@ -38,8 +37,6 @@ from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
-
-logger = logging.getLogger(__name__)
 
 # The field added to a kept POST that carried a file, and where the session remembers that file.
 KEPT_FILE_FIELD = "reauth_kept_file"
@@ -72,7 +69,7 @@ def _keep_file(request: HttpRequest, content: File) -> None:
         "token": token,
         "name": name,
         "path": request.path,
-        "user": request.user.pk,
+        "user": str(request.user.pk),
     }
     # allauth serialises request.POST when the exception reaches its middleware: the token goes with it.
     post = request.POST.copy()
@@ -94,7 +91,7 @@ def kept_file_take(request: HttpRequest) -> ContentFile | None:
     entry = request.session.get(_KEPT_FILE_SESSION_KEY)
     if not token or not entry or not constant_time_compare(token, entry["token"]):
         return None
-    if entry["path"] != request.path or entry["user"] != request.user.pk:
+    if entry["path"] != request.path or entry["user"] != str(request.user.pk):
         return None
     del request.session[_KEPT_FILE_SESSION_KEY]
     try:

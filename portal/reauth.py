@@ -87,9 +87,11 @@ def kept_file_expected(request: HttpRequest) -> bool:
 def kept_file_take(request: HttpRequest) -> ContentFile | None:
     """The file kept for this replayed POST, read back into memory; the stored copy is deleted. None when
     this POST is not such a replay, or the file is gone. The caller validates it again, as any upload."""
-    token = request.POST.get(KEPT_FILE_FIELD) or ""
+    token = request.POST.get(KEPT_FILE_FIELD)
+    if not token:
+        return None
     entry = request.session.get(_KEPT_FILE_SESSION_KEY)
-    if not token or not entry or not constant_time_compare(token, entry["token"]):
+    if not entry or not constant_time_compare(token, entry["token"]):
         return None
     if entry["path"] != request.path or entry["user"] != str(request.user.pk):
         return None

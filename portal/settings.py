@@ -373,6 +373,8 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "clients.Application"
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "portal.clients.validators.PortalOAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "portal.clients.backends.PortalOAuthLibCore",
+    # oauthlib's OpenID Connect server, with the device grant issuing ID tokens as the code flow does.
+    "OIDC_SERVER_CLASS": "portal.clients.oidc_server.Server",
     "APPLICATION_ADMIN_CLASS": "portal.review.admin.ApplicationAdmin",
     "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     # Access and refresh token values: 256 random bits in one call (portal/clients/token_values.py).

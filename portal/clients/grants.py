@@ -28,6 +28,10 @@ LABELS = {
 }
 # Grants whose flow sends the user's browser back to the app, so they need a redirect URI.
 REDIRECTING = frozenset({AUTHORIZATION_CODE, IMPLICIT, OPENID_HYBRID})
+# Grants through which a person signs in to the app and which give it an ID token when `openid` is
+# approved: the redirecting ones and the device grant (portal.clients.oidc_server). An app with one of
+# them needs an ID-token signing algorithm (Application.set_grant_types).
+SIGNING_IN = REDIRECTING | {DEVICE_CODE}
 
 
 def _validate_list(value, allowed: frozenset[str], what: str) -> None:

@@ -194,8 +194,8 @@ class Application(AbstractApplication):
 
         DOT reads the single `authorization_grant_type` (in its checks and its admin): it stays the app's
         current main grant while that is still chosen, else it becomes the first in DOT's order. An app
-        that can sign people in through a browser (and so be asked for an ID token) signs them with RS256
-        unless an operator chose otherwise; one that cannot has no ID-token algorithm.
+        that can sign people in (through a browser, or on a device: either may be asked for an ID token)
+        signs them with RS256 unless an operator chose otherwise; one that cannot has no ID-token algorithm.
         """
         chosen = set(grant_types)
         if not chosen:
@@ -207,7 +207,7 @@ class Application(AbstractApplication):
         self.grant_types = [grant for grant in grants.ORDER if grant in chosen]
         if self.authorization_grant_type not in chosen:
             self.authorization_grant_type = self.grant_types[0]
-        if grants.REDIRECTING.isdisjoint(chosen):
+        if grants.SIGNING_IN.isdisjoint(chosen):
             self.algorithm = self.NO_ALGORITHM
         elif not self.algorithm:
             self.algorithm = self.RS256_ALGORITHM

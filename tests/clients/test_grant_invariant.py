@@ -44,8 +44,18 @@ def test_a_main_grant_no_longer_chosen_becomes_the_first_chosen():
         == grants.ORDER[grants.ORDER.index(grants.DEVICE_CODE)]
     )
     assert grants.ORDER.index(grants.DEVICE_CODE) < grants.ORDER.index(grants.CLIENT_CREDENTIALS)
-    # No grant that signs people in through a browser: no ID-token algorithm.
+    # A person still signs in on the device, which may ask for an ID token: the algorithm stays.
+    assert app.algorithm == Application.RS256_ALGORITHM
+    # No grant through which a person signs in: no ID-token algorithm.
+    app.set_grant_types([grants.CLIENT_CREDENTIALS])
     assert app.algorithm == Application.NO_ALGORITHM
+
+
+def test_a_device_sign_in_gets_rs256_too():
+    # The device grant gives an ID token when the person approves `openid` (portal.clients.oidc_server).
+    app = _app()
+    app.set_grant_types([grants.DEVICE_CODE])
+    assert app.algorithm == Application.RS256_ALGORITHM
 
 
 def test_a_browser_sign_in_gets_rs256_unless_an_operator_chose_otherwise():

@@ -6,10 +6,13 @@ gives (and adds 5 seconds on slow_down), so it never trips the server's pacing b
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
 import requests
+
+from tests.helpers.oauth import csrf_of
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -49,3 +52,19 @@ class DeviceClient:
         if response.status_code == 400 and response.json().get("error") == "slow_down":
             self.codes["interval"] += 5
         return response
+
+
+def approve_device(browser: requests.Session, verification_uri_complete: str, ticked: list[str]) -> None:
+    """The person's side without a browser: the code arrives filled in, then Allow on the consent card."""
+    page = browser.get(verification_uri_complete, timeout=10)
+    code = re.search(r'name="user_code"[^>]* value="([^"]+)"', page.text).group(1)
+    entered = browser.post(
+        page.url, data={"csrfmiddlewaretoken": csrf_of(page.text), "user_code": code}, timeout=10
+    )
+    assert entered.url.endswith("/o/device/confirm/"), entered.text[:500]
+    decided = browser.post(
+        entered.url,
+        data={"csrfmiddlewaretoken": csrf_of(entered.text), "allow": "true", "granted_scopes": ticked},
+        timeout=10,
+    )
+    assert "is connected" in decided.text

@@ -16,7 +16,7 @@ from joserfc.jwk import KeySet
 
 from portal.clients import grants
 from tests.helpers.constants import LOOPBACK_CALLBACK
-from tests.helpers.device_client import DeviceClient
+from tests.helpers.device_client import DeviceClient, approve_device
 from tests.helpers.oauth import sign_in
 
 METADATA = "/.well-known/oauth-authorization-server/o"
@@ -27,26 +27,6 @@ DISCOVERY = "/o/.well-known/openid-configuration"
 def _allow_plain_http_to_the_test_server(monkeypatch):
     # The live test server speaks http on 127.0.0.1; Authlib refuses that unless told it is a test.
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-
-
-def approve_device(browser: requests.Session, verification_uri_complete: str, ticked: list[str]) -> None:
-    """The person's side without a browser: the code arrives filled in, then Allow on the consent card."""
-    page = browser.get(verification_uri_complete, timeout=10)
-    code = re.search(r'name="user_code"[^>]* value="([^"]+)"', page.text).group(1)
-    entered = browser.post(
-        page.url, data={"csrfmiddlewaretoken": _csrf(page.text), "user_code": code}, timeout=10
-    )
-    assert entered.url.endswith("/o/device/confirm/"), entered.text[:500]
-    decided = browser.post(
-        entered.url,
-        data={"csrfmiddlewaretoken": _csrf(entered.text), "allow": "true", "granted_scopes": ticked},
-        timeout=10,
-    )
-    assert "is connected" in decided.text
 
 
 def advertised(metadata: dict, discovery: dict) -> dict[str, set[str]]:

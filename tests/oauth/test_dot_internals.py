@@ -12,7 +12,11 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views.metadata import OAuthServerMetadataView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauth2_provider.views.oidc import RPInitiatedLogoutView
+from oauthlib.oauth2.rfc6749.grant_types import AuthorizationCodeGrant
+from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
+from oauthlib.openid import Server as OpenIDServer
 
+from portal.clients import oidc_server
 from portal.clients.validators import PortalOAuth2Validator
 from portal.consent.views import AuthorizationView
 
@@ -20,6 +24,9 @@ from portal.consent.views import AuthorizationView
 DOT_RESOURCE_CHECK_SHA256 = "83be546872406c2c6f150743dd9412b7280bd5986efe138b314af409e58e1c36"
 # ...and its _create_access_token, which the portal repeats with the ID token it has just signed.
 DOT_CREATE_ACCESS_TOKEN_SHA256 = "b9b36b168ac8ba464970453fa934c706990a808ddf01b1bf9df2acc96de09358"
+# oauthlib 4.0.1's DeviceCodeGrant.create_token_response, which portal.clients.oidc_server repeats with the
+# token modifiers run (for the ID token).
+OAUTHLIB_DEVICE_TOKEN_RESPONSE_SHA256 = "4eaabfc97f8f4d74b5d1b0f3d7b9f18681403cc03939be48f79cde7b5fa04bc3"
 
 
 def _parameters(function) -> list[str]:
@@ -162,3 +169,21 @@ def test_the_access_token_creation_the_portal_repeats_is_dots():
     source = inspect.getsource(OAuth2Validator._create_access_token)
     assert hashlib.sha256(source.encode()).hexdigest() == DOT_CREATE_ACCESS_TOKEN_SHA256, "repeat it again"
     assert "request.id_token = id_token" in inspect.getsource(OAuth2Validator.finalize_id_token)
+
+
+def test_the_device_token_response_the_portal_repeats_is_oauthlibs():
+    # portal.clients.oidc_server.DeviceCodeGrant repeats it with the modifier loop of oauthlib's code grant.
+    source = inspect.getsource(DeviceCodeGrant.create_token_response)
+    assert hashlib.sha256(source.encode()).hexdigest() == OAUTHLIB_DEVICE_TOKEN_RESPONSE_SHA256, "repeat it"
+    loop = (
+        "for modifier in self._token_modifiers:\n"
+        + 12 * " "
+        + "token = modifier(token, token_handler, request)"
+    )
+    assert loop in inspect.getsource(AuthorizationCodeGrant.create_token_response)
+    assert loop in inspect.getsource(oidc_server.DeviceCodeGrant.create_token_response)
+    # The portal's server replaces oauthlib's device grant by name, after oauthlib built its own.
+    assert "self.device_code_grant = DeviceCodeGrant(request_validator, **kwargs)" in inspect.getsource(
+        OpenIDServer.__init__
+    )
+    assert _parameters(OpenIDServer.__init__) == _parameters(oidc_server.Server.__init__)

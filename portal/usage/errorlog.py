@@ -375,7 +375,8 @@ def token_use_error_record(
     *, request: HttpRequest, endpoint: str, client_id: str | None, body: str, code: str = ""
 ) -> None:
     """An introspection or revocation request failed: log it against the app it named. `code` when the
-    answer has no OAuth JSON body to read it from (introspection's bare 403 of a failed authentication).
+    answer has no OAuth JSON body to read it from (both endpoints answer OAuth JSON errors, so only a
+    response from elsewhere would need it).
     The token sent is a credential: it is never the value stored (nor is anything containing it)."""
     if not _counting():
         return

@@ -81,7 +81,7 @@ def test_a_public_client_presenting_a_secret_does_not_authenticate(
         auth=(app.client_id, secret),
         timeout=10,
     )
-    assert introspection.status_code == 403
+    assert introspection.status_code == 401 and introspection.json()["error"] == "invalid_client"
     assert "active" not in introspection.text
 
 

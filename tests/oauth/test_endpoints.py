@@ -122,7 +122,9 @@ def test_introspection_with_a_suspended_clients_credentials_is_refused_not_a_cra
     response = client.post(
         "/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=_basic(app.client_id, secret)
     )
-    assert response.status_code == 403
+    # invalid_client with the reason, as the token endpoint answers a suspended app.
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+    assert "suspended" in response.json()["error_description"]
 
 
 @pytest.mark.django_db

@@ -99,15 +99,73 @@ def test_an_unauthenticated_caller_learns_nothing(live_server, erin, two_apps):
     (a, a_secret), _b = two_apps
     _browser, _oauth, token = tokens_for(base, a, a_secret, "erin")
     response = _introspect(base, token["access_token"], (a.client_id, "wrong-secret"))
-    assert response.status_code == 403
-    assert "erin" not in response.text
+    assert response.status_code == 401
+    assert "erin" not in response.text and "active" not in response.text
     bearer = requests.post(
         f"{base}/o/introspect/",
         data={"token": token["access_token"]},
         headers={"Authorization": f"Bearer {token['access_token']}"},
         timeout=10,
     )
-    assert bearer.status_code == 403
+    assert bearer.status_code == 401
+    assert "erin" not in bearer.text and "active" not in bearer.text
+
+
+def _assert_oauth_json_error(response: requests.Response, error: str) -> None:
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json()["error"] == error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_client_authentication_is_rfc_6749s_invalid_client(live_server, two_apps):
+    # RFC 7662 2.3 -> RFC 6749 5.2: 401, a JSON invalid_client body, and a challenge in the scheme tried.
+    base = live_server.url
+    _a, (b, b_secret) = two_apps
+    url = f"{base}/o/introspect/"
+    for auth in [(b.client_id, "wrong-secret"), ("no-such-client", b_secret)]:
+        basic = requests.post(url, data={"token": "anything"}, auth=auth, timeout=10)
+        assert basic.status_code == 401
+        _assert_oauth_json_error(basic, "invalid_client")
+        assert basic.headers["WWW-Authenticate"] == 'Basic realm="introspection"'
+
+    # Credentials in the body (client_secret_post): the same answer, with no scheme to challenge in.
+    body = requests.post(
+        url, data={"token": "anything", "client_id": b.client_id, "client_secret": "wrong"}, timeout=10
+    )
+    assert body.status_code == 401
+    _assert_oauth_json_error(body, "invalid_client")
+    assert "WWW-Authenticate" not in body.headers
+    nothing = requests.post(url, data={"token": "anything"}, timeout=10)
+    assert nothing.status_code == 401
+    _assert_oauth_json_error(nothing, "invalid_client")
+
+    # A bearer token that may not introspect: RFC 6750 section 3's answer.
+    bearer = requests.post(
+        url, data={"token": "anything"}, headers={"Authorization": "Bearer not-a-token"}, timeout=10
+    )
+    assert bearer.status_code == 401
+    _assert_oauth_json_error(bearer, "invalid_token")
+    assert bearer.headers["WWW-Authenticate"] == 'Bearer realm="introspection", error="invalid_token"'
+
+    # The right credentials still get their answer.
+    good = requests.post(url, data={"token": "anything"}, auth=(b.client_id, b_secret), timeout=10)
+    assert good.status_code == 200 and good.json() == {"active": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_public_client_is_told_it_cannot_authenticate(live_server, alice, make_app):
+    spa, _no_secret = make_app(alice, name="Browser App", client_type="public")
+    url = f"{live_server.url}/o/introspect/"
+    in_body = requests.post(url, data={"token": "anything", "client_id": spa.client_id}, timeout=10)
+    assert in_body.status_code == 401
+    _assert_oauth_json_error(in_body, "invalid_client")
+    assert "public client" in in_body.json()["error_description"]
+    assert "WWW-Authenticate" not in in_body.headers
+    basic = requests.post(url, data={"token": "anything"}, auth=(spa.client_id, ""), timeout=10)
+    assert basic.status_code == 401
+    _assert_oauth_json_error(basic, "invalid_client")
+    assert basic.headers["WWW-Authenticate"] == 'Basic realm="introspection"'
 
 
 @pytest.mark.django_db

@@ -59,11 +59,11 @@ def test_failing_introspection_and_revocation_show_in_the_error_log_with_a_hint(
     token = _machine_token(base, api, secret)
 
     # Introspection: a wrong secret, no token parameter, and a public app (which has no secret to prove).
-    assert _post(base, INTROSPECT, {"token": token}, auth=(api.client_id, "wrong-secret")).status_code == 403
+    assert _post(base, INTROSPECT, {"token": token}, auth=(api.client_id, "wrong-secret")).status_code == 401
     missing = _post(base, INTROSPECT, {}, auth=(api.client_id, secret))
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
     public = _post(base, INTROSPECT, {"token": token, "client_id": spa.client_id})
-    assert public.status_code == 403
+    assert public.status_code == 401 and public.json()["error"] == "invalid_client"
     # Revocation: a wrong secret and no token parameter.
     wrong = _post(base, REVOKE, {"token": token}, auth=(api.client_id, "wrong-secret"))
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"

@@ -371,19 +371,17 @@ def token_error_record(*, request: HttpRequest, client_id: str | None, body: str
     error_record(application_id=application_id, endpoint=TOKEN, code=code, value=value, request=request)
 
 
-def token_use_error_record(
-    *, request: HttpRequest, endpoint: str, client_id: str | None, body: str, code: str = ""
-) -> None:
-    """An introspection or revocation request failed: log it against the app it named. `code` when the
-    answer has no OAuth JSON body to read it from (both endpoints answer OAuth JSON errors, so only a
-    response from elsewhere would need it).
-    The token sent is a credential: it is never the value stored (nor is anything containing it)."""
+def token_use_error_record(*, request: HttpRequest, endpoint: str, client_id: str | None, body: str) -> None:
+    """An introspection or revocation request failed: log it against the app it named, with the code of
+    its OAuth JSON error body (both endpoints answer every failure with one, introspection's failed
+    authentication included). The token sent is a credential: it is never the value stored (nor is
+    anything containing it)."""
     if not _counting():
         return
     application_id = application_id_for_client(client_id)
     if application_id is None:
         return
-    code = code or _error_code(body)[0]
+    code = _error_code(body)[0]
     value = ""
     if code == "unsupported_token_type":
         value = f"token_type_hint={clean(request.POST.get('token_type_hint', ''), limit=80)}"

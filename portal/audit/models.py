@@ -64,6 +64,7 @@ class AuditEvent(models.Model):
         TEAM_MEMBER_INVITED = "team.invited", "Member invited"
         TEAM_INVITATION_REVOKED = "team.invitation_revoked", "Invitation revoked"
         TEAM_MEMBER_JOINED = "team.joined", "Member joined"
+        TEAM_INVITATION_DECLINED = "team.invitation_declined", "Invitation declined"
         TEAM_MEMBER_REMOVED = "team.member_removed", "Member removed"
         TEAM_MEMBER_LEFT = "team.member_left", "Member left"
         TEAM_ROLE_CHANGED = "team.role_changed", "Member role changed"

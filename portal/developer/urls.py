@@ -32,5 +32,13 @@ urlpatterns = [
     path("teams/<int:pk>/leave/", team_views.team_leave, name="team_leave"),
     path("teams/<int:pk>/delete/", team_views.team_delete, name="team_delete"),
     path("teams/<int:pk>/audit/", team_views.team_audit, name="team_audit"),
+    path(
+        "invitations/<int:pk>/accept/", team_views.invitation_waiting_accept, name="invitation_waiting_accept"
+    ),
+    path(
+        "invitations/<int:pk>/decline/",
+        team_views.invitation_waiting_decline,
+        name="invitation_waiting_decline",
+    ),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
 ]

@@ -19,7 +19,7 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from portal.teams.models import Invitation, Membership, Team
 from portal.teams.roles import Role
-from portal.teams.selectors import invitation_token, owner_count
+from portal.teams.selectors import invitation_token, owner_count, verified_addresses
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -126,30 +126,29 @@ def invitation_revoke(*, invitation: Invitation, actor, request: HttpRequest | N
     )
 
 
-def _verified_addresses(user) -> set[str]:
-    # allauth's record of which addresses the person proved they read.
-    return {
-        address.lower()
-        for address in user.emailaddress_set.filter(verified=True).values_list("email", flat=True)
-    }
-
-
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | None) -> Membership:
-    """Join the team. Only once, before it expires, and only for the person who proved they read the
-    invited address (allauth's verified email)."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+def _usable_by(invitation: Invitation, user) -> None:
+    """The one rule for answering an invitation (accepting or declining it): only once, before it expires,
+    and only by the person who proved they read the invited address (allauth's verified email)."""
     if invitation.accepted_at is not None:
         raise TeamError("This invitation was already used.")
     if invitation.revoked_at is not None:
         raise TeamError("This invitation was withdrawn. Ask the team's owner for a new one.")
+    if invitation.declined_at is not None:
+        raise TeamError("This invitation was declined. Ask the team's owner for a new one.")
     if invitation.expires_at <= timezone.now():
         raise TeamError("This invitation has expired. Ask the team's owner for a new one.")
-    if invitation.email.lower() not in _verified_addresses(user):
+    if invitation.email.lower() not in verified_addresses(user=user):
         raise TeamError(
             f"This invitation is for {invitation.email}. Sign in with the account that has that address, "
-            "verified, to accept it."
+            "verified, to accept or decline it."
         )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | None) -> Membership:
+    """Join the team (from the emailed link or from the list of invitations waiting for the person)."""
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    _usable_by(invitation, user)
     if Membership.objects.filter(team=invitation.team, user=user).exists():
         raise TeamError(f"You are already a member of {invitation.team.name}.")
     membership = Membership.objects.create(team=invitation.team, user=user, role=invitation.role)
@@ -164,6 +163,24 @@ def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | No
         request=request,
     )
     return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user, request: HttpRequest | None) -> Invitation:
+    """The invited person says no: the link stops working, and the team's trail says who declined (the
+    owner can invite again)."""
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    _usable_by(invitation, user)
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at"])
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.TEAM_INVITATION_DECLINED,
+        team=invitation.team,
+        changes={"email": invitation.email, "role": invitation.role},
+        request=request,
+    )
+    return invitation
 
 
 def _keeps_an_owner(membership: Membership, *, new_role: str | None) -> None:

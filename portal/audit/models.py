@@ -61,6 +61,7 @@ class AuditEvent(models.Model):
         # Teams.
         TEAM_CREATED = "team.created", "Team created"
         TEAM_DELETED = "team.deleted", "Team deleted"
+        TEAM_RENAMED = "team.renamed", "Team renamed"
         TEAM_MEMBER_INVITED = "team.invited", "Member invited"
         TEAM_INVITATION_REVOKED = "team.invitation_revoked", "Invitation revoked"
         TEAM_MEMBER_JOINED = "team.joined", "Member joined"

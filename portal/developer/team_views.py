@@ -45,7 +45,7 @@ def _team_list_context(request: HttpRequest, **extra) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_list(request: HttpRequest) -> HttpResponse:
-    services.team_personal_get_or_create(user=request.user)
+    services.team_personal_get_or_create(user=request.user, request=request)
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         team = services.team_create(user=request.user, name=form.cleaned_data["name"], request=request)

@@ -65,7 +65,7 @@ def _detail_context(app, **extra) -> dict:
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     # The personal team is made on the first visit, so a solo developer never sees a team step.
-    team_personal_get_or_create(user=request.user)
+    team_personal_get_or_create(user=request.user, request=request)
     return render(
         request,
         "developer/application_list.html",
@@ -104,7 +104,7 @@ def terms(request: HttpRequest) -> HttpResponse:
 @terms_accepted
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
-    personal = team_personal_get_or_create(user=request.user)
+    personal = team_personal_get_or_create(user=request.user, request=request)
     teams = team_list_for_permission(user=request.user, permission=Permission.CREATE_APP)
     # With one team (the personal one) there is nothing to choose: the form is not shown and it is used.
     chosen = request.POST if len(teams) > 1 else {"team": str(teams[0].pk)}

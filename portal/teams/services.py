@@ -17,7 +17,7 @@ from oauth2_provider.models import get_application_model
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
-from portal.teams.models import Invitation, Membership, Team
+from portal.teams.models import TEAM_NAME_MAX_LENGTH, Invitation, Membership, Team
 from portal.teams.roles import Role
 from portal.teams.selectors import invitation_token, owner_count, verified_addresses
 
@@ -32,21 +32,54 @@ def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def team_personal_get_or_create(*, user) -> Team:
+def personal_team_name(user) -> str:
+    """What a personal team is called: the person's name, else their username (as they appear elsewhere)."""
+    return _display_name(user)[:TEAM_NAME_MAX_LENGTH]
+
+
+def team_personal_get_or_create(*, user, request: HttpRequest | None = None) -> Team:
     """The developer's personal team, made on first use (first visit to the console, first app), so a
-    solo developer sees no team step at all."""
+    solo developer sees no team step at all. Its making is in the team's trail like any other team's."""
     team = Team.objects.filter(personal_for=user).first()
     if team is None:
         try:
             with transaction.atomic():
-                team = Team.objects.create(name=_display_name(user)[:100], personal_for=user)
+                team = Team.objects.create(name=personal_team_name(user), personal_for=user)
                 Membership.objects.create(team=team, user=user, role=Role.OWNER)
+                audit_record(
+                    actor=user,
+                    action=AuditEvent.Action.TEAM_CREATED,
+                    team=team,
+                    changes={"name": team.name, "personal": True},
+                    request=request,
+                )
         except IntegrityError:
-            # Two first requests at once: the other one made it.
+            # Two first requests at once: the other one made it (and recorded it).
             team = Team.objects.get(personal_for=user)
     # An app an operator made for this person (`createapplication --user`) has no team yet: it is theirs,
     # as it was before teams, so it joins their personal team.
     get_application_model().objects.filter(user=user, team__isnull=True).update(team=team)
+    return team
+
+
+@transaction.atomic
+def team_personal_name_follow(*, user, previous_name: str, actor, request: HttpRequest | None) -> Team | None:
+    """After the person's name or username changed: their personal team, named after them, takes the new
+    name. A name someone gave the team by hand (anything but what it was derived from) is kept. Returns
+    the renamed team, or None."""
+    team = Team.objects.select_for_update().filter(personal_for=user).first()
+    name = personal_team_name(user)
+    if team is None or team.name != previous_name[:TEAM_NAME_MAX_LENGTH] or team.name == name:
+        return None
+    before, team.name = team.name, name
+    team.save(update_fields=["name"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TEAM_RENAMED,
+        team=team,
+        changes={"name": [before, name]},
+        request=request,
+    )
     return team
 
 

@@ -272,7 +272,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"You joined {invitation.team.name} as {invitation.get_role_display().lower()}."
             )
             return redirect("developer:team_detail", pk=invitation.team_id)
-    return render(request, "developer/invitation_accept.html", {"invitation": invitation})
+    # Say before the click when the address is not (yet) confirmed on this account: accepting would fail.
+    confirmed = invitation.email.lower() in selectors.verified_addresses(user=request.user)
+    context = {"invitation": invitation, "address_confirmed": confirmed}
+    return render(request, "developer/invitation_accept.html", context)
 
 
 @login_required

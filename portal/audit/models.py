@@ -70,6 +70,7 @@ class AuditEvent(models.Model):
         TEAM_MEMBER_LEFT = "team.member_left", "Member left"
         TEAM_ROLE_CHANGED = "team.role_changed", "Member role changed"
         APP_TRANSFER_PROPOSED = "app.transfer_proposed", "Transfer proposed"
+        APP_TRANSFER_WITHDRAWN = "app.transfer_withdrawn", "Transfer withdrawn"
         APP_TRANSFERRED = "app.transferred", "App transferred"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

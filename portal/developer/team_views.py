@@ -1,6 +1,6 @@
 """Teams in the developer console: the list of one's teams (with the invitations waiting for the person,
 to accept or decline), a team's page (members, roles, invitations), accepting an invitation by its link,
-the team's audit trail, and moving an app to another team.
+the team's audit trail, and moving an app to another team (or taking back a move waiting for review).
 
 A team is fetched only through portal.teams.selectors with the permission the action needs: a non-member
 gets a 404 everywhere, a member whose role lacks it a 403 with a message (portal/teams/roles.py). The
@@ -309,3 +309,17 @@ def application_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "developer/application_transfer.html", {"app": app, "form": form, "targets": targets}
     )
+
+
+@login_required
+@require_POST
+def application_transfer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    # The same permission as proposing it: a transfer is the admins' decision, and so is taking it back.
+    app = client_selectors.application_get_for_member(
+        user=request.user, pk=pk, permission=Permission.TRANSFER_APP
+    )
+    if client_services.application_transfer_withdraw(application=app, actor=request.user, request=request):
+        messages.success(request, f"The transfer is withdrawn; {app.name} stays with {app.team.name}.")
+    else:
+        messages.info(request, f"No transfer of {app.name} was waiting for review.")
+    return redirect("developer:application_detail", pk=app.pk)

@@ -19,6 +19,11 @@ urlpatterns = [
     path("apps/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("apps/<int:pk>/tokens/revoke-all/", views.tokens_revoke_all, name="tokens_revoke_all"),
     path("apps/<int:pk>/transfer/", team_views.application_transfer, name="application_transfer"),
+    path(
+        "apps/<int:pk>/transfer/withdraw/",
+        team_views.application_transfer_withdraw,
+        name="application_transfer_withdraw",
+    ),
     path("teams/", team_views.team_list, name="team_list"),
     path("teams/<int:pk>/", team_views.team_detail, name="team_detail"),
     path("teams/<int:pk>/invite/", team_views.team_invite, name="team_invite"),

@@ -24,6 +24,7 @@ from oauth2_provider.models import get_application_model
 
 from portal import confirm, ratelimits
 from portal.clients import selectors, services
+from portal.clients.models import TRANSFER_FIELD
 from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
@@ -57,6 +58,7 @@ def _detail_context(app, **extra) -> dict:
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
         "active_token_count": selectors.access_token_list_active(application=app).count(),
         "change_rows": proposed_change_rows(application=app),
+        "transfer_pending": TRANSFER_FIELD in app.proposed_changes,
         **extra,
     }
 

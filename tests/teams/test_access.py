@@ -36,6 +36,8 @@ APP_URLS = [
     ("post", "/developer/apps/{app}/tokens/revoke-all/", {"name": "wrong"}, "admin", OK),
     ("get", "/developer/apps/{app}/transfer/", None, "admin", OK),
     ("post", "/developer/apps/{app}/transfer/", {"team": "999999"}, "admin", OK),
+    # No transfer waits for this app: an allowed member is told so, on the app's page.
+    ("post", "/developer/apps/{app}/transfer/withdraw/", {}, "admin", REDIRECT),
 ]
 TEAM_URLS = [
     ("get", "/developer/teams/{team}/", None, "viewer", OK),

@@ -302,9 +302,12 @@ def production_keys(workdir: Path) -> dict:
         # Plain http on loopback: no redirect to https, which a TLS proxy would do in production.
         "SECURE_SSL_REDIRECT": "0",
         # One loopback address and one client send every request: the token endpoint's limits (300/m per
-        # address) would answer 429. Still counted on each request, so their cost is measured; never reached.
+        # address) and introspection's (3000/m) would answer 429. Still counted on each request, so their
+        # cost is measured; never reached.
         "RATE_LIMIT_TOKEN_PER_ADDRESS": "1000000/m",
         "RATE_LIMIT_TOKEN_PER_CLIENT": "1000000/m",
+        "RATE_LIMIT_INTROSPECT_REVOKE_PER_ADDRESS": "1000000/m",
+        "RATE_LIMIT_INTROSPECT_REVOKE_PER_CLIENT": "1000000/m",
     }
 
 

@@ -193,6 +193,8 @@ def main() -> int:
             extra_env={
                 "RATE_LIMIT_TOKEN_PER_CLIENT": "off",
                 "RATE_LIMIT_TOKEN_PER_ADDRESS": "off",
+                "RATE_LIMIT_INTROSPECT_REVOKE_PER_ADDRESS": "off",
+                "RATE_LIMIT_INTROSPECT_REVOKE_PER_CLIENT": "off",
                 "LOG_LEVEL": "WARNING",
             },
         )

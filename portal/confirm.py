@@ -16,10 +16,17 @@ from django.shortcuts import render
 from portal.htmx import wants_fragment
 
 _NOT_REPEATED = {"csrfmiddlewaretoken", "confirmed"}
+# Marks the answer that asks: a per-person rate limit counts the confirmed POST alone (ratelimits.per_user).
+_QUESTION = "portal_confirmation_question"
 
 
 def confirmation_needed(request: HttpRequest) -> bool:
     return request.POST.get("confirmed") != "yes"
+
+
+def is_question(response: HttpResponse) -> bool:
+    """Whether `response` is `ask`'s question: the POST it answers did nothing yet."""
+    return getattr(response, _QUESTION, False)
 
 
 def ask(
@@ -46,5 +53,7 @@ def ask(
         response = render(request, "components/confirm.html#dialog", context)
         response["HX-Retarget"] = "body"
         response["HX-Reswap"] = "beforeend"
-        return response
-    return render(request, "components/confirm.html", context)
+    else:
+        response = render(request, "components/confirm.html", context)
+    setattr(response, _QUESTION, True)
+    return response

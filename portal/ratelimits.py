@@ -18,6 +18,7 @@ is stored in clear.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
+from allauth.core.exceptions import ReauthenticationRequired
 from allauth.core.internal.httpkit import get_client_ip
 from allauth.core.internal.ratelimit import respond_429
 from django.conf import settings
@@ -36,6 +38,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from redis.exceptions import RedisError
 
+from portal import confirm
 from portal.envconfig import Rate
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ class Decision:
     allowed: bool
     retry_after: int = 0
     cache_down: bool = False
+    # The window counter this request was counted in, so ``uncount`` can take it back ("" if not counted).
+    counted_in: str = ""
 
 
 def _count(cache_key: str, *, timeout: int) -> int:
@@ -80,6 +85,24 @@ def _count(cache_key: str, *, timeout: int) -> int:
     except ValueError:  # the window expired between add() and incr()
         cache.set(cache_key, 1, timeout=timeout)
         return 1
+
+
+# Takes one back only while the window's counter exists: a DECR on an expired key would create a counter
+# of -1 with no expiry.
+_UNCOUNT_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
+
+def _uncount(cache_key: str) -> None:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(cache_key)
+        backend._cache.get_client(key, write=True).eval(_UNCOUNT_SCRIPT, 1, key)
+        return
+    with contextlib.suppress(ValueError):  # the window ended meanwhile: nothing left to take back
+        cache.decr(cache_key)
 
 
 def limit_named(action: str) -> Limit:
@@ -112,9 +135,20 @@ def hit(action: str, *, key: str) -> Decision:
             return Decision(allowed=True, cache_down=True)
         return Decision(allowed=False, retry_after=CACHE_DOWN_RETRY_AFTER, cache_down=True)
     if count <= limit.rate.amount:
-        return Decision(allowed=True)
+        return Decision(allowed=True, counted_in=cache_key)
     retry_after = max(1, math.ceil((window + 1) * limit.rate.period - now))
     return Decision(allowed=False, retry_after=retry_after)
+
+
+def uncount(action: str, decision: Decision) -> None:
+    """Take back an allowed request that did nothing (see ``per_user``). Best effort: if the cache
+    fails now, the request stays counted, as it was before."""
+    if not decision.counted_in:
+        return
+    try:
+        _uncount(decision.counted_in)
+    except CACHE_ERRORS as exc:
+        logger.warning("rate limit %s: could not take back a count (%s)", action, type(exc).__name__)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -154,16 +188,32 @@ def refused_oauth(decision: Decision) -> JsonResponse:
 
 def per_user(action: str) -> Callable:
     """Decorator for a signed-in developer's POST views: count each POST against ``action``.
-    Place it below ``@login_required``."""
+    Place it below ``@login_required`` and below decorators that turn a POST away before the view
+    (``@terms_accepted``): the person sends that POST again, and it would count twice.
+
+    A POST the view puts off without acting is taken back, so one action counts once:
+    - it needs a fresh re-authentication (portal/reauth.py): allauth keeps the POST and replays it
+      through this decorator afterwards, where it is counted;
+    - it is answered with a confirmation question (portal/confirm.py): the confirmed POST is counted.
+    It is counted first and taken back after, not checked after: at the limit it is refused before any
+    question is asked, and two requests at once cannot both pass one remaining count."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
-            if request.method == "POST":
-                decision = hit(action, key=f"user:{request.user.pk}")
-                if not decision.allowed:
-                    return refused_html(request, decision)
-            return view(request, *args, **kwargs)
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            decision = hit(action, key=f"user:{request.user.pk}")
+            if not decision.allowed:
+                return refused_html(request, decision)
+            try:
+                response = view(request, *args, **kwargs)
+            except ReauthenticationRequired:
+                uncount(action, decision)
+                raise
+            if confirm.is_question(response):
+                uncount(action, decision)
+            return response
 
         return wrapped
 

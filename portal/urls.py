@@ -9,6 +9,7 @@ from django.urls import include, path
 from oauth2_provider import urls as dot_urls
 
 from portal.clients.introspection import IntrospectTokenView
+from portal.clients.revocation import RevokeTokenView
 from portal.clients.token_view import TokenView
 from portal.consent.logout import LogoutView
 from portal.consent.views import AuthorizationView
@@ -16,14 +17,15 @@ from portal.device import views as device_views
 from portal.pages import views as pages_views
 
 # The portal's own views take DOT's URL names, in place of DOT's entries; the protocol stays DOT's. The
-# authorization, logout and introspection views are subclasses of DOT's (portal.consent, portal.clients);
-# so are the device grant's (portal.device): DOT's stock device pages would approve a device without the
-# consent screen, consent record or audit event.
+# authorization, logout, token, introspection and revocation views are subclasses of DOT's (portal.consent,
+# portal.clients); so are the device grant's (portal.device): DOT's stock device pages would approve a
+# device without the consent screen, consent record or audit event.
 portal_protocol_patterns = [
     path("authorize/", AuthorizationView.as_view(), name="authorize"),
     path("logout/", LogoutView.as_view(), name="rp-initiated-logout"),
     path("introspect/", IntrospectTokenView.as_view(), name="introspect"),
     path("token/", TokenView.as_view(), name="token"),
+    path("revoke_token/", RevokeTokenView.as_view(), name="revoke-token"),
     path(
         "device-authorization/",
         device_views.DeviceAuthorizationView.as_view(),

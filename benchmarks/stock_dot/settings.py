@@ -1,7 +1,8 @@
 """A stock django-oauth-toolkit 3.4.1 project for benchmarks/compare_stock.py: DOT's own models and views.
 
-Same database (DATABASE_URL), the same persistent connections (DATABASE_CONN_MAX_AGE) and DEBUG off, like
-the portal it is compared with. BENCH_STOCK_TUNED=1 swaps DOT's default client-secret hasher (Django's
+Same database (DATABASE_URL), the same persistent connections (DATABASE_CONN_MAX_AGE), the same PostgreSQL
+options (server-side binding, prepared statements) and DEBUG off, like the portal it is compared with.
+BENCH_STOCK_TUNED=1 swaps DOT's default client-secret hasher (Django's
 PBKDF2, 1,000,000 rounds) for a one-iteration PBKDF2, the fastest a stock install can be made by settings.
 """
 
@@ -44,6 +45,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DATABASE_SERVER_SIDE_BINDING", "1"
+) not in ("0", "false", "no", "off"):
+    # The portal's PostgreSQL options (portal/settings.py), which any Django project can set: the stock side
+    # gets them too, so the comparison measures code, not connection settings.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The same SQLite options as the portal's (portal/settings.py), so both queue writers alike.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}

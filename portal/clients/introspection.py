@@ -9,6 +9,11 @@ and section 4 applied (issue 9, finding 3):
   any app's tokens, as a resource server shared by several apps must;
 - for everything else the answer is `{"active": false}`, which says nothing about whether the token
   exists or whose it is.
+
+Like the token endpoint (portal.clients.token_view) it is rate-limited per address and per client id, and a
+failure of an app the portal knows (a failed authentication, a public app, no token parameter, a 429) is
+counted and logged for the app's developer (portal/usage/errorlog.py); an answer, active or not, adds no
+query for that.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.views import IntrospectTokenView as DOTIntrospectTokenView
+
+from portal.clients.endpoints import json_error, presented_client_id, refused_by_limits
+from portal.usage import errorlog
 
 INACTIVE = {"active": False}
 
@@ -35,7 +43,29 @@ class IntrospectTokenView(DOTIntrospectTokenView):
         # caller's credentials were right.
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
+        refused = refused_by_limits(
+            request, address_limit="token_use_address", client_limit="token_use_client"
+        )
+        if refused is not None:
+            if refused.status_code == 429:
+                errorlog.rate_limited_record(
+                    client_id=presented_client_id(request), endpoint=errorlog.INTROSPECT
+                )
+            return refused
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code >= 400 and getattr(request, "oauth2_client", None) is None:
+            # The caller did not authenticate (DOT's bare 403): logged for the app the request named, if
+            # any. A caller that did is logged in post(), which knows why it refused.
+            errorlog.token_use_error_record(
+                request=request,
+                endpoint=errorlog.INTROSPECT,
+                client_id=presented_client_id(request),
+                body=response.content.decode("utf-8", "replace"),
+                code="invalid_client" if response.status_code == 403 else "",
+            )
+        return json_error(response)
 
     def post(self, request, *args, **kwargs) -> HttpResponse:
         token_value = request.POST.get("token")
@@ -47,12 +77,23 @@ class IntrospectTokenView(DOTIntrospectTokenView):
             # until it expires.
             return super().post(request, *args, **kwargs)
         if caller.client_type != caller.CLIENT_CONFIDENTIAL:
+            self._log(request, caller, "unauthorized_client")
             return self.unauthenticated_response(request)
         if token_value is None:
+            self._log(request, caller, "invalid_request")
             return self.get_token_response(None)
         if not caller.may_introspect_any_token and not self._issued_to(caller, token_value):
+            # Not logged: this is RFC 7662's answer for a token the caller may not see (the same as for an
+            # unknown or expired one), not a refusal, and an API meets it in its steady state: logging it
+            # would add a write to a 200 answer (tests/perf/test_query_counts.py pins its two queries).
             return JsonResponse(INACTIVE)
         return self.get_token_response(token_value)
+
+    @staticmethod
+    def _log(request, caller, code: str) -> None:
+        errorlog.error_record(
+            application_id=caller.pk, endpoint=errorlog.INTROSPECT, code=code, request=request
+        )
 
     @staticmethod
     def _issued_to(caller, token_value: str) -> bool:

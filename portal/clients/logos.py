@@ -12,8 +12,7 @@ import uuid
 import warnings
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import ContentFile, File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 1024 * 1024
@@ -33,7 +32,7 @@ def _metadata_too_large() -> ValidationError:
     )
 
 
-def normalize_logo(upload: UploadedFile) -> ContentFile:
+def normalize_logo(upload: File) -> ContentFile:
     """Return the normalised PNG for `upload`, or raise ValidationError with a message a person can act on."""
     size = upload.size or 0
     if size > MAX_BYTES:

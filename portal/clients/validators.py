@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 from urllib.parse import unquote_plus, urlsplit
 
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
+from django.db import router, transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
+from oauth2_provider import cimd
 from oauth2_provider.models import (
     get_access_token_model,
+    get_application_model,
     get_device_grant_model,
     get_grant_model,
     get_refresh_token_model,
@@ -23,6 +27,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
+from portal import statements
 from portal.clients import protocol_events, scope_rules, secrets
 from portal.clients.selectors import application_find_by_client_id, device_grant_find_for_client
 from portal.clients.status_messages import UNUSABLE_REASONS
@@ -31,6 +36,13 @@ from portal.usage import counters as usage_counters
 
 class PortalOAuth2Validator(OAuth2Validator):
     def _load_application(self, client_id, request):
+        if not request.client and client_id and "\x00" not in client_id:
+            # DOT's lookup (`Application.objects.get(client_id=...)`) with its SQL written once
+            # (portal/statements.py). DOT's method then takes the app it finds on the request as already
+            # loaded: it checks the client id and is_usable, exactly as it would after its own query.
+            # Not found: DOT looks again, and does what it does for an unknown client.
+            found = statements.get_by(get_application_model(), "client_id", client_id)
+            request.client = cimd.refresh_if_stale(found, request=request) if found is not None else None
         client = super()._load_application(client_id, request)
         if client is None:
             stored = application_find_by_client_id(client_id=client_id)
@@ -250,14 +262,28 @@ class PortalOAuth2Validator(OAuth2Validator):
             request.resource = grant_resource
         return None
 
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type == "client_credentials" and "refresh_token" not in token:
+            # One INSERT, which is its own transaction: DOT's atomic block around it only added BEGIN and
+            # COMMIT, two of the four statements of a client-credentials request.
+            return self._save_bearer_token(token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
     def _save_bearer_token(self, token, request, *args, **kwargs):
         # The hook DOT's save_bearer_token runs in its transaction: the tokens and the record of the code
         # they came from commit together, in one transaction.
         result = super()._save_bearer_token(token, request, *args, **kwargs)
-        # Usage insights: one cache increment, no database write (portal/usage/counters.py).
+        # Usage insights: one cache increment, no database write (portal/usage/counters.py); only once the
+        # tokens are committed, so a request whose transaction rolls back is not counted as a token issued.
         user = request.user if getattr(request.user, "is_authenticated", False) else None
-        usage_counters.token_issued(
-            application_id=request.client.pk, grant_type=request.grant_type, user_id=getattr(user, "pk", None)
+        transaction.on_commit(
+            functools.partial(
+                usage_counters.token_issued,
+                application_id=request.client.pk,
+                grant_type=request.grant_type,
+                user_id=getattr(user, "pk", None),
+            ),
+            using=router.db_for_write(get_access_token_model()),
         )
         # oauthlib's name for the grant (RFC 6749), not DOT's "authorization-code".
         if request.grant_type == "authorization_code" and getattr(request, "code", None):
@@ -270,27 +296,34 @@ class PortalOAuth2Validator(OAuth2Validator):
             )
         return result
 
-    # DOT saves the tokens it issues without returning them from save_bearer_token; kept on the request so
-    # the replay record above needs no query to find them again.
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        just_signed = getattr(request, "portal_id_token", None)
-        if token.get("id_token") and just_signed is not None and just_signed[0] == token["id_token"]:
-            # DOT's _create_access_token, with the ID token this request has just signed and saved
-            # (finalize_id_token below) instead of DOT's _load_id_token: verifying our own signature and
-            # reading the app and the ID token row back cost two queries.
-            access_token = get_access_token_model()(
-                user=request.user,
-                scope=token["scope"],
-                expires=expires,
-                id_token=just_signed[1],
-                application=request.client,
-                source_refresh_token=source_refresh_token,
-                resource=getattr(request, "resource", []),  # RFC 8707
-            )
-            self._set_token_value(access_token, token["access_token"])
-            access_token.save()
-        else:
-            access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        """DOT's _create_access_token (pinned in tests/oauth/test_dot_internals.py), with two changes.
+
+        - The ID token this request has just signed and saved (finalize_id_token below) is used as it is:
+          DOT's _load_id_token verified our own signature and read the app and the ID token row back, two
+          queries.
+        - The INSERT is written once (portal/statements.py), not compiled on every token issued.
+
+        The token is kept on the request, so the code-replay record above needs no query to find it.
+        """
+        id_token = None
+        if token.get("id_token"):
+            just_signed = getattr(request, "portal_id_token", None)
+            if just_signed is not None and just_signed[0] == token["id_token"]:
+                id_token = just_signed[1]
+            else:
+                id_token = self._load_id_token(token["id_token"])
+        access_token = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=id_token,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(access_token, token["access_token"])
+        statements.insert(access_token)
         request.portal_issued_access_token = access_token
         return access_token
 

@@ -7,6 +7,7 @@ from typing import cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
 from oauth2_provider.models import get_application_model
 
 from portal.clients import grants, names
@@ -41,6 +42,11 @@ class UriListField(forms.CharField):
 def _url_field(label: str) -> forms.URLField:
     # A scheme-less entry becomes https://, not http:// (Django 6's default, chosen now).
     return forms.URLField(required=False, max_length=URL_MAX_LENGTH, label=label, assume_scheme="https")
+
+
+LOGO_CHOOSE_AGAIN = (
+    "The logo you chose was not kept while you confirmed your password. Choose the file again and save."
+)
 
 
 class ApplicationForm(forms.ModelForm):
@@ -88,8 +94,12 @@ class ApplicationForm(forms.ModelForm):
             "description": "Shown to people when your app asks for access.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept_logo: File | None = None, kept_logo_lost: bool = False, **kwargs):
+        """`kept_logo`: the logo of this edit, kept while the person re-authenticated (portal/reauth.py);
+        `kept_logo_lost`: there was one, but it is gone (not re-authenticated within a day)."""
         super().__init__(*args, **kwargs)
+        self.kept_logo = kept_logo
+        self.kept_logo_lost = kept_logo_lost
         allowed = set(self.instance.staff_allowed_grants or [])
         # Deprecated grants are offered only where staff allowed them; the page says why the rest are off.
         self.deprecated_unavailable = sorted(grants.DEPRECATED - allowed)
@@ -98,7 +108,7 @@ class ApplicationForm(forms.ModelForm):
             for value, label in get_application_model().GRANT_TYPES
             if value in grants.SELF_SERVICE or value in allowed
         ]
-        self.normalized_logo = None
+        self.normalized_logo: ContentFile | None = None
         if self.instance.pk:
             # An app from createapplication has its grant only in DOT's field: tick it here too.
             self.initial["grant_types"] = self.instance.registered_grant_types()
@@ -123,9 +133,12 @@ class ApplicationForm(forms.ModelForm):
         return cleaned
 
     def clean_logo(self):
-        upload = self.cleaned_data.get("logo")
+        # A kept logo is validated again, as any upload: it was read back from storage.
+        upload = self.cleaned_data.get("logo") or self.kept_logo
         if upload:
             self.normalized_logo = normalize_logo(upload)
+        elif self.kept_logo_lost:
+            raise ValidationError(LOGO_CHOOSE_AGAIN, code="kept_logo_lost")
         return None  # the service stores the normalised file, never the upload
 
     def values(self) -> dict:

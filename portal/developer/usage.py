@@ -40,7 +40,7 @@ def usage_page(request: HttpRequest, app, *, usage_url: str, csv_url: str, back_
     code = code if code in codes else ""
     counts = usage_selectors.usage_daily_counts(application=app, period=period)
     errors = [
-        (row, errorlog.info_for(row.code))
+        (row, errorlog.info_for(row.code, row.endpoint))
         for row in usage_selectors.integration_error_list(application=app, code=code)[:ERRORS_SHOWN]
     ]
     context = {

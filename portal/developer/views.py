@@ -28,10 +28,16 @@ from portal.clients.models import TRANSFER_FIELD
 from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
-from portal.developer.forms import ApplicationForm, ConfirmNameForm, RotateSecretForm, TeamChoiceForm
+from portal.developer.forms import (
+    LOGO_CHOOSE_AGAIN,
+    ApplicationForm,
+    ConfirmNameForm,
+    RotateSecretForm,
+    TeamChoiceForm,
+)
 from portal.htmx import HtmxHttpRequest, render_partial_or_page, wants_fragment
 from portal.pagination import keyset_page
-from portal.reauth import reauthentication_require
+from portal.reauth import kept_file_expected, kept_file_take, reauthentication_require
 from portal.teams.roles import Permission, Role, capabilities
 from portal.teams.selectors import team_list_for_member, team_list_for_permission
 from portal.teams.services import team_personal_get_or_create
@@ -102,8 +108,8 @@ def terms(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@ratelimits.per_user("app_register")
 @terms_accepted
+@ratelimits.per_user("app_register")
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
     personal = team_personal_get_or_create(user=request.user, request=request)
@@ -174,11 +180,20 @@ SIGN_IN_RULE_FIELDS = {"redirect_uris", "grant_types"}
 @terms_accepted
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.EDIT_APP)
+    # An edit replayed after re-authentication: allauth kept its fields, portal.reauth its logo.
+    kept_logo = kept_file_take(request) if request.method == "POST" else None
     # The form validates a copy, so a refused edit leaves the app (and a proposed change) exactly as it was.
-    form = ApplicationForm(request.POST or None, request.FILES or None, instance=copy.copy(app))
+    form = ApplicationForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=copy.copy(app),
+        kept_logo=kept_logo,
+        kept_logo_lost=kept_logo is None and kept_file_expected(request),
+    )
     if request.method == "POST" and form.is_valid():
         if SIGN_IN_RULE_FIELDS & set(form.changed_data):
-            reauthentication_require(request)
+            # allauth keeps the POST's fields, not its files: the validated logo is kept alongside.
+            reauthentication_require(request, keep=form.normalized_logo)
         services.application_update(
             application=app,
             values=form.values(),
@@ -195,6 +210,9 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
         return redirect("developer:application_detail", pk=app.pk)
+    if kept_logo is not None:
+        # The replayed edit is refused after all (another field): the file input is empty again.
+        form.add_error("logo", LOGO_CHOOSE_AGAIN)
     return render(request, "developer/application_form.html", {"form": form, "app": app})
 
 
@@ -214,8 +232,8 @@ def application_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@ratelimits.per_user("secret_rotate")
 @terms_accepted
+@ratelimits.per_user("secret_rotate")
 def secret_rotate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     app = selectors.application_get_for_member(user=request.user, pk=pk, permission=Permission.MANAGE_SECRETS)
     form = RotateSecretForm(request.POST)

@@ -9,9 +9,13 @@ storage stays bounded whatever a client sends:
   than 30 days (portal.usage.services.integration_errors_prune).
 
 What is stored is only ever a value safe to show the developer: a redirect URI without its query, fragment or
-user info; a grant or response type; scope names. Values are cleaned of control characters and truncated, and
-a value that contains any credential sent with the same request (client secret, code, refresh token, device
-code, code verifier, password, the Authorization header) is not stored at all.
+user info; a grant, response or token type; scope names. Values are cleaned of control characters and
+truncated, and a value that contains any credential sent with the same request (client secret, code, token,
+refresh token, device code, code verifier, password, the Authorization header) is not stored at all.
+
+The endpoints logged: the token endpoint (portal.clients.token_view), the authorization endpoint
+(portal.consent.views), introspection (portal.clients.introspection) and revocation
+(portal.clients.revocation).
 """
 
 from __future__ import annotations
@@ -47,6 +51,13 @@ KEEP_PER_APP = 200
 VALUE_MAX = 200
 # How long the client_id -> app id lookup of a failing request is remembered (0: unknown client id).
 CLIENT_MEMO_SECONDS = 300
+
+
+# The endpoints, as stored in IntegrationError.endpoint (the page shows /o/<endpoint>/).
+TOKEN = "token"  # noqa: S105 (an endpoint's name, not a secret)
+AUTHORIZE = "authorize"
+INTROSPECT = "introspect"
+REVOKE = "revoke_token"
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,12 @@ ERRORS: dict[str, ErrorInfo] = {
         "A required parameter was missing, repeated or malformed (for a public client: PKCE's "
         "code_challenge or code_verifier). Compare the request with the OAuth section of the docs.",
     ),
+    "unsupported_token_type": ErrorInfo(
+        Kind.ERROR_OTHER,
+        "Token type not supported",
+        "The revocation request named a token_type_hint the portal cannot revoke. Send access_token or "
+        "refresh_token, or leave the hint out: the portal finds the token either way.",
+    ),
     "other": ErrorInfo(
         Kind.ERROR_OTHER,
         "Other error",
@@ -114,12 +131,56 @@ ERRORS: dict[str, ErrorInfo] = {
     ),
 }
 
+# Where the same code means something else at an endpoint: its title and hint there (counted the same).
+ENDPOINT_ERRORS: dict[tuple[str, str], ErrorInfo] = {
+    (INTROSPECT, "unauthorized_client"): ErrorInfo(
+        Kind.ERROR_UNAUTHORIZED_CLIENT,
+        "Public app may not introspect",
+        "Only a confidential app (one with a client secret, kept on a server) may introspect tokens. Call "
+        "the API with the token instead and let it introspect, or register the API as a confidential app.",
+    ),
+    (INTROSPECT, "invalid_request"): ErrorInfo(
+        Kind.ERROR_OTHER,
+        "Malformed request",
+        "The introspection request had no token parameter. POST the token as token=... in a form-encoded "
+        "body, with the app's client ID and secret (HTTP Basic, or in the body).",
+    ),
+    (REVOKE, "invalid_request"): ErrorInfo(
+        Kind.ERROR_OTHER,
+        "Malformed request",
+        "The revocation request had no token parameter, or was not a form-encoded POST. Send token=... "
+        "(and optionally token_type_hint) with the app's client ID and secret.",
+    ),
+    (INTROSPECT, "rate_limited"): ErrorInfo(
+        Kind.ERROR_RATE_LIMITED,
+        "Too many requests",
+        "The app sent more introspection requests than the limit allows and got HTTP 429. Keep an answer "
+        "for a short while (never past its exp) instead of asking on every API call, and honour "
+        "Retry-After.",
+    ),
+    (REVOKE, "rate_limited"): ErrorInfo(
+        Kind.ERROR_RATE_LIMITED,
+        "Too many requests",
+        "The app sent more revocation requests than the limit allows and got HTTP 429. Revoke a token once "
+        "(a refresh token's revocation also ends its access tokens), and honour Retry-After.",
+    ),
+}
+
 # Parameters that carry a credential: nothing containing one of their values is ever stored.
-CREDENTIAL_PARAMETERS = ("client_secret", "code", "refresh_token", "device_code", "code_verifier", "password")
+CREDENTIAL_PARAMETERS = (
+    "client_secret",
+    "code",
+    "token",
+    "refresh_token",
+    "device_code",
+    "code_verifier",
+    "password",
+)
 
 
-def info_for(code: str) -> ErrorInfo:
-    return ERRORS.get(code, ERRORS["other"])
+def info_for(code: str, endpoint: str = "") -> ErrorInfo:
+    """The title and hint of `code` as `endpoint` answered it (the code's own when the endpoint has none)."""
+    return ENDPOINT_ERRORS.get((endpoint, code)) or ERRORS.get(code, ERRORS["other"])
 
 
 def clean(value: str, *, limit: int = VALUE_MAX) -> str:
@@ -232,7 +293,7 @@ def error_record(
     """Count the error and, within the caps, log it for the app's developer."""
     if application_id is None or not _counting():
         return
-    info = info_for(code)
+    info = info_for(code, endpoint)
     counters.count(application_id=application_id, kind=info.kind)
     if not _may_write(application_id):
         return
@@ -277,11 +338,11 @@ def _counting() -> bool:
     return settings.USAGE_COUNTING
 
 
-# --- The token endpoint ------------------------------------------------------------------------------
+# --- The token, introspection and revocation endpoints -------------------------------------------------
 
 
-def _token_error_code(body: str) -> tuple[str, str]:
-    """(the error code, oauthlib's description) of a token endpoint error body."""
+def _error_code(body: str) -> tuple[str, str]:
+    """(the error code, oauthlib's description) of an OAuth JSON error body."""
     try:
         payload = json.loads(body)
     except ValueError:
@@ -298,7 +359,7 @@ def token_error_record(*, request: HttpRequest, client_id: str | None, body: str
     application_id = application_id_for_client(client_id)
     if application_id is None:
         return
-    code, description = _token_error_code(body)
+    code, description = _error_code(body)
     value = ""
     grant_type = request.POST.get("grant_type", "")
     if code == "invalid_request" and "redirect uri" in description.lower():
@@ -307,14 +368,32 @@ def token_error_record(*, request: HttpRequest, client_id: str | None, body: str
         value = f"grant_type={clean(grant_type, limit=80)}"
     elif code == "invalid_scope":
         value = scope_names(request.POST.get("scope", "").split())
-    error_record(application_id=application_id, endpoint="token", code=code, value=value, request=request)
+    error_record(application_id=application_id, endpoint=TOKEN, code=code, value=value, request=request)
 
 
-def rate_limited_record(*, client_id: str | None) -> None:
-    """A token request was refused by a rate limit (429): counted, and logged within the caps."""
+def token_use_error_record(
+    *, request: HttpRequest, endpoint: str, client_id: str | None, body: str, code: str = ""
+) -> None:
+    """An introspection or revocation request failed: log it against the app it named. `code` when the
+    answer has no OAuth JSON body to read it from (introspection's bare 403 of a failed authentication).
+    The token sent is a credential: it is never the value stored (nor is anything containing it)."""
     if not _counting():
         return
-    error_record(application_id=application_id_for_client(client_id), endpoint="token", code="rate_limited")
+    application_id = application_id_for_client(client_id)
+    if application_id is None:
+        return
+    code = code or _error_code(body)[0]
+    value = ""
+    if code == "unsupported_token_type":
+        value = f"token_type_hint={clean(request.POST.get('token_type_hint', ''), limit=80)}"
+    error_record(application_id=application_id, endpoint=endpoint, code=code, value=value, request=request)
+
+
+def rate_limited_record(*, client_id: str | None, endpoint: str = TOKEN) -> None:
+    """A request was refused by a rate limit (429): counted, and logged within the caps."""
+    if not _counting():
+        return
+    error_record(application_id=application_id_for_client(client_id), endpoint=endpoint, code="rate_limited")
 
 
 # --- The authorization endpoint -----------------------------------------------------------------------
@@ -343,4 +422,4 @@ def authorization_error_record(*, application_id: int | None, error, request: Ht
         value = f"response_type={clean(request.GET.get('response_type', ''), limit=80)}"
     elif code == "invalid_scope":
         value = scope_names(request.GET.get("scope", "").split())
-    error_record(application_id=application_id, endpoint="authorize", code=code, value=value, request=request)
+    error_record(application_id=application_id, endpoint=AUTHORIZE, code=code, value=value, request=request)

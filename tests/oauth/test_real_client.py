@@ -7,14 +7,20 @@ credentials for a confidential app. Nothing here calls a view directly.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from django.utils import timezone
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from oauth2_provider.models import get_grant_model
 
 from portal.clients import grants
 from tests.helpers.constants import LOOPBACK_CALLBACK
@@ -150,3 +156,39 @@ def test_a_pending_app_is_told_why_it_gets_no_token(live_server, alice, make_app
     oauth = OAuth2Session(app.client_id, secret, scope="read")
     with pytest.raises(Exception, match="waiting for review"):
         oauth.fetch_token(f"{live_server.url}/o/token/", grant_type="client_credentials")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resource_the_code_was_not_granted_for_is_a_json_invalid_target(live_server, alice, erin, make_app):
+    """RFC 8707: the token request may narrow the code's resources, not widen them. The refusal is raised
+    after oauthlib's endpoint (DOT sent it as text/html); the client gets an OAuth error in JSON."""
+    app, secret = make_app(alice, skip_authorization=True)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    get_grant_model().objects.create(
+        user=erin,
+        application=app,
+        code="granted-for-the-api",
+        expires=timezone.now() + timedelta(seconds=60),
+        redirect_uri=LOOPBACK_CALLBACK,
+        scope="read",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        resource=["https://api.example.com/"],
+    )
+    oauth = OAuth2Session(app.client_id, secret, redirect_uri=LOOPBACK_CALLBACK)
+    received: list[requests.Response] = []
+    oauth.hooks["response"].append(lambda response, **kwargs: received.append(response))
+    with pytest.raises(OAuthError) as refused:
+        oauth.fetch_token(
+            f"{live_server.url}/o/token/",
+            grant_type="authorization_code",
+            code="granted-for-the-api",
+            code_verifier=verifier,
+            resource="https://other.example.com/",
+        )
+    assert refused.value.error == "invalid_target"
+    (response,) = received
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"

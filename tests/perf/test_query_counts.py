@@ -104,6 +104,19 @@ def test_client_credentials_token_makes_two_queries(client, apps):
 
 
 @pytest.mark.django_db
+def test_client_credentials_token_opens_no_transaction(client, apps):
+    # Its one INSERT is its own transaction: DOT's atomic block (a SAVEPOINT inside this test's
+    # transaction, BEGIN and COMMIT in production) would only add round trips.
+    machine, secret = apps["machine"]
+    auth = _basic(machine.client_id, secret)
+    _count(client, "post", "/o/token/", {"grant_type": "client_credentials"}, auth)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"].upper()] == []
+
+
+@pytest.mark.django_db
 def test_authorization_code_exchange_with_pkce(client, apps, erin):
     web, secret = apps["web"]
     _tokens(web, erin, 2)
@@ -183,7 +196,39 @@ def test_introspection_makes_two_queries(client, apps, erin):
     statements = _warm_then_count(
         client, "post", "/o/introspect/", lambda n: {"token": "access-0"}, _basic(machine.client_id, secret)
     )
-    assert len(statements) == 2, statements  # the calling app, the token with its app and user
+    # Another app's token: the calling app, and whether the token is the caller's (it is not, so the
+    # answer is {"active": false}, RFC 7662 section 4). The answer is not an error: nothing is logged.
+    assert len(statements) == 2, statements
+    assert "usage_integrationerror" not in " ".join(statements)
+
+
+@pytest.mark.django_db
+def test_introspecting_its_own_token_makes_three_queries(client, apps, erin):
+    web, secret = apps["web"]
+    _tokens(web, erin, 2)
+    statements = _warm_then_count(
+        client, "post", "/o/introspect/", lambda n: {"token": f"access-{n}"}, _basic(web.client_id, secret)
+    )
+    # The calling app, whether the token is its own, the token with its app and user (DOT's read). The
+    # rate limits and the error log (portal/clients/endpoints.py, portal/usage/errorlog.py) add none.
+    assert len(statements) == 3, statements
+    assert statements[2].startswith('SELECT "oauth2_provider_accesstoken"') and '"auth_user"' in statements[2]
+
+
+@pytest.mark.django_db
+def test_revoking_an_access_token_makes_eleven_queries(client, apps, erin):
+    web, secret = apps["web"]
+    _tokens(web, erin, 2)
+    statements = _warm_then_count(
+        client, "post", "/o/revoke_token/", lambda n: {"token": f"access-{n}"}, _basic(web.client_id, secret)
+    )
+    # The calling app; the client's tokens with that value, access and refresh (read by the validator for
+    # the audit event); DOT's revocation of the access token and of its refresh token: 4 reads, the UPDATE
+    # that detaches the refresh token, the DELETE, the refresh token's UPDATE (revoked); the audit event's
+    # INSERT. The rate limits and the error log add none.
+    assert len(statements) == 11, statements
+    assert "usage_integrationerror" not in " ".join(statements)
+    assert sum(s.startswith("INSERT") for s in statements) == 1
 
 
 @pytest.mark.django_db

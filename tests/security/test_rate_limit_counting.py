@@ -4,8 +4,13 @@ instances: tests/scale/test_ratelimits.py.)"""
 
 from __future__ import annotations
 
+import base64
+from datetime import timedelta
+
 import pytest
 from django.core.cache import caches
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, set_token_value
 
 from portal import envconfig, ratelimits
 
@@ -53,3 +58,25 @@ def test_the_redis_client_the_counter_pipelines_on_is_where_django_keeps_it(unre
     key = backend.make_and_validate_key("rl:probe")
     assert key.endswith("rl:probe")
     assert hasattr(backend._cache.get_client(key, write=True), "pipeline")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/o/introspect/", "/o/revoke_token/"])
+def test_without_redis_introspection_and_revocation_are_served(
+    unreachable_redis, client, alice, make_app, path
+):
+    # Their limits fail open, as the token endpoint's do: an API that introspects on every call it serves
+    # keeps working through a Redis outage.
+    app, secret = make_app(alice)
+    token = get_access_token_model()(
+        user=alice, application=app, scope="read", expires=timezone.now() + timedelta(hours=1)
+    )
+    set_token_value(token, "the-access-token")
+    token.save()
+    basic = "Basic " + base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+    response = client.post(path, {"token": "the-access-token"}, HTTP_AUTHORIZATION=basic)
+    assert response.status_code == 200
+    if path == "/o/introspect/":
+        assert response.json()["active"] is True
+    else:
+        assert not get_access_token_model().objects.filter(pk=token.pk).exists()

@@ -3,11 +3,14 @@ error log's bounds under a flood, counting switched off, and who may see an app'
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import transaction
+from oauth2_provider.models import get_access_token_model
 
 from portal.clients import grants
 from portal.teams.models import Membership
@@ -53,6 +56,23 @@ def test_a_flush_moves_counts_and_keeps_what_arrives_meanwhile(alice, make_app, 
     call_command("flush_usage", verbosity=0)  # nothing left: idempotent
     assert _stored(app) == {Kind.TOKEN_CLIENT_CREDENTIALS: 4}
     assert counters.pending_counts(application_id=app.pk) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_whose_transaction_rolls_back_is_not_counted(client, alice, make_app):
+    app, secret = make_app(alice, grant_types=[grants.CLIENT_CREDENTIALS], redirect_uris=[])
+    auth = "Basic " + base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=auth)
+        assert response.status_code == 200
+        raise RuntimeError("the transaction around the request fails after the token was issued")
+    assert get_access_token_model().objects.filter(application=app).count() == 0
+    assert counters.pending_counts(application_id=app.pk) == {}
+    response = client.post("/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200
+    assert counters.pending_counts(application_id=app.pk) == {
+        (app.pk, counters.today(), Kind.TOKEN_CLIENT_CREDENTIALS): 1
+    }
 
 
 @pytest.mark.django_db

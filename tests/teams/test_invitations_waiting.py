@@ -178,3 +178,12 @@ def test_answers_need_the_csrf_token(acme):
     assert strict.post(f"/developer/invitations/{invitation.pk}/decline/").status_code == 403
     invitation.refresh_from_db()
     assert invitation.is_pending
+
+
+def test_the_emailed_link_page_offers_to_decline_too(client, acme, ben):
+    invitation = _invite(acme, "ben@example.com")
+    page = client.get(f"/developer/invitations/{invitation_token(invitation)}/").content.decode()
+    decline = f'action="/developer/invitations/{invitation.pk}/decline/"'
+    assert "Accept the invitation" in page and decline in page
+    response = client.post(f"/developer/invitations/{invitation.pk}/decline/", follow=True)
+    assert b"You declined the invitation to Acme Inc." in response.content

@@ -11,6 +11,9 @@ events staff need to investigate an incident:
 - `mfa.added`, `mfa.removed`, `mfa.recovery_codes`, and `auth.reauth_failed` for a wrong code, from
   allauth.mfa's signals (allauth has no adapter hook for them; connected in portal/pages/apps.py).
 
+A person who confirms an address that a team invited, while signed in, is sent to the team list, where
+the invitation waits for them (see also ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION in settings).
+
 It also keeps a mail-server outage from becoming a 500: sign-up (verification is mandatory in production),
 password reset and email changes send mail inside the request, and an unreachable SMTP server would
 otherwise fail the whole request after the account was already saved. The person is told the email could
@@ -36,9 +39,11 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, client_ip
+from portal.teams.selectors import invitation_list_for_recipient
 
 LOGIN_LABEL_LENGTH = 150
 MAIL_NOT_SENT = "We could not send the email just now. Please try again in a few minutes."
@@ -87,6 +92,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
                 changes={"superuser": user.is_superuser},
                 request=request,
             )
+
+    def get_email_verification_redirect_url(self, email_address) -> str:
+        # A signed-in person who just confirmed an address a team invited goes where they can accept it
+        # (the team list's "Invitations waiting for you"); otherwise allauth's default.
+        user = self.request.user
+        if user.is_authenticated and invitation_list_for_recipient(user=user).exists():
+            return reverse("developer:team_list")
+        return super().get_email_verification_redirect_url(email_address)
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         try:

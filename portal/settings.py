@@ -329,6 +329,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # cannot be hidden that way; see README.md, "Sign-in and hostile input".
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION") or ("optional" if DEBUG else "mandatory")
 ACCOUNT_PREVENT_ENUMERATION = True
+# Confirming the address signs in the person who has just signed up, and takes them on to where they were
+# going (an invitation link, an app's sign-in). allauth does it only in the browser session that signed up,
+# so a leaked confirmation link signs nobody in.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "

@@ -61,13 +61,16 @@ class AuditEvent(models.Model):
         # Teams.
         TEAM_CREATED = "team.created", "Team created"
         TEAM_DELETED = "team.deleted", "Team deleted"
+        TEAM_RENAMED = "team.renamed", "Team renamed"
         TEAM_MEMBER_INVITED = "team.invited", "Member invited"
         TEAM_INVITATION_REVOKED = "team.invitation_revoked", "Invitation revoked"
         TEAM_MEMBER_JOINED = "team.joined", "Member joined"
+        TEAM_INVITATION_DECLINED = "team.invitation_declined", "Invitation declined"
         TEAM_MEMBER_REMOVED = "team.member_removed", "Member removed"
         TEAM_MEMBER_LEFT = "team.member_left", "Member left"
         TEAM_ROLE_CHANGED = "team.role_changed", "Member role changed"
         APP_TRANSFER_PROPOSED = "app.transfer_proposed", "Transfer proposed"
+        APP_TRANSFER_WITHDRAWN = "app.transfer_withdrawn", "Transfer withdrawn"
         APP_TRANSFERRED = "app.transferred", "App transferred"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

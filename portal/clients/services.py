@@ -27,6 +27,7 @@ from portal.audit.services import audit_record, diff
 from portal.clients import secrets
 from portal.clients.models import REVIEWED_FIELDS, TRANSFER_FIELD, ClientSecret
 from portal.notifications import notify_secret_changed
+from portal.teams.models import Team
 from portal.teams.services import team_personal_get_or_create
 
 # Fields a developer edits; the audit log shows their before and after.
@@ -410,6 +411,28 @@ def application_transfer(*, application, team, actor, request: HttpRequest | Non
         )
         return False
     application_team_set(application=application, team=team, actor=actor, request=request)
+    return True
+
+
+@transaction.atomic
+def application_transfer_withdraw(*, application, actor, request: HttpRequest | None) -> bool:
+    """Take back a transfer waiting for staff review (the view checked the actor may transfer the app, as
+    proposing it needed). Any other change waiting with it stays. Returns whether there was one."""
+    application = get_application_model().objects.select_for_update().get(pk=application.pk)
+    proposed = dict(application.proposed_changes)
+    team_pk = proposed.pop(TRANSFER_FIELD, None)
+    if team_pk is None:
+        return False
+    application.proposed_changes = proposed
+    application.save(update_fields=["proposed_changes", "updated"])
+    target = Team.objects.filter(pk=team_pk).first()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.APP_TRANSFER_WITHDRAWN,
+        application=application,
+        changes={"team": [team_pk, application.team_id], "to": target.name if target else None},
+        request=request,
+    )
     return True
 
 

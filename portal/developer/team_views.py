@@ -1,5 +1,6 @@
-"""Teams in the developer console: the list of one's teams, a team's page (members, roles, invitations),
-accepting an invitation, the team's audit trail, and moving an app to another team.
+"""Teams in the developer console: the list of one's teams (with the invitations waiting for the person,
+to accept or decline), a team's page (members, roles, invitations), accepting an invitation by its link,
+the team's audit trail, and moving an app to another team (or taking back a move waiting for review).
 
 A team is fetched only through portal.teams.selectors with the permission the action needs: a non-member
 gets a 404 everywhere, a member whose role lacks it a 403 with a message (portal/teams/roles.py). The
@@ -29,19 +30,66 @@ from portal.teams.services import TeamError
 AUDIT_PER_PAGE = 50
 
 
+def _team_list_context(request: HttpRequest, **extra) -> dict:
+    teams = list(selectors.team_list_for_member(user=request.user))
+    for team in teams:
+        team.role_label = Role(team.member_role).label
+    return {
+        "teams": teams,
+        "waiting": selectors.invitation_list_for_recipient(user=request.user),
+        "form": extra.pop("form", None) or TeamForm(),
+        **extra,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_list(request: HttpRequest) -> HttpResponse:
-    services.team_personal_get_or_create(user=request.user)
+    services.team_personal_get_or_create(user=request.user, request=request)
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         team = services.team_create(user=request.user, name=form.cleaned_data["name"], request=request)
         messages.success(request, f"Team {team.name} is created; you are its owner. Invite your colleagues.")
         return redirect("developer:team_detail", pk=team.pk)
-    teams = list(selectors.team_list_for_member(user=request.user))
-    for team in teams:
-        team.role_label = Role(team.member_role).label
-    return render(request, "developer/team_list.html", {"teams": teams, "form": form})
+    return render(request, "developer/team_list.html", _team_list_context(request, form=form))
+
+
+def _answered(request: HtmxHttpRequest, *, notice: str = "", error: str = "") -> HttpResponse:
+    """After accepting or declining from the list: htmx gets the list's teams fragment (the invitation gone,
+    a joined team in the table) with the outcome in it; a plain form post gets the message and the page."""
+    if request.htmx:
+        context = _team_list_context(request, notice=notice, error=error)
+        return render_partial_or_page(request, "developer/team_list.html", "teams", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect("developer:team_list")
+
+
+@login_required
+@require_POST
+def invitation_waiting_accept(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get_for_recipient(user=request.user, pk=pk)
+    try:
+        services.invitation_accept(invitation=invitation, user=request.user, request=request)
+    except TeamError as exc:
+        return _answered(request, error=str(exc))
+    role = invitation.get_role_display().lower()
+    return _answered(request, notice=f"You joined {invitation.team.name} as {role}.")
+
+
+@login_required
+@require_POST
+def invitation_waiting_decline(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    invitation = selectors.invitation_get_for_recipient(user=request.user, pk=pk)
+    try:
+        services.invitation_decline(invitation=invitation, user=request.user, request=request)
+    except TeamError as exc:
+        return _answered(request, error=str(exc))
+    return _answered(
+        request, notice=f"You declined the invitation to {invitation.team.name}; its link no longer works."
+    )
 
 
 def _team_context(request: HttpRequest, team, **extra) -> dict:
@@ -224,7 +272,10 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 request, f"You joined {invitation.team.name} as {invitation.get_role_display().lower()}."
             )
             return redirect("developer:team_detail", pk=invitation.team_id)
-    return render(request, "developer/invitation_accept.html", {"invitation": invitation})
+    # Say before the click when the address is not (yet) confirmed on this account: accepting would fail.
+    confirmed = invitation.email.lower() in selectors.verified_addresses(user=request.user)
+    context = {"invitation": invitation, "address_confirmed": confirmed}
+    return render(request, "developer/invitation_accept.html", context)
 
 
 @login_required
@@ -258,3 +309,17 @@ def application_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request, "developer/application_transfer.html", {"app": app, "form": form, "targets": targets}
     )
+
+
+@login_required
+@require_POST
+def application_transfer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    # The same permission as proposing it: a transfer is the admins' decision, and so is taking it back.
+    app = client_selectors.application_get_for_member(
+        user=request.user, pk=pk, permission=Permission.TRANSFER_APP
+    )
+    if client_services.application_transfer_withdraw(application=app, actor=request.user, request=request):
+        messages.success(request, f"The transfer is withdrawn; {app.name} stays with {app.team.name}.")
+    else:
+        messages.info(request, f"No transfer of {app.name} was waiting for review.")
+    return redirect("developer:application_detail", pk=app.pk)

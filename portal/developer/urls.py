@@ -19,6 +19,11 @@ urlpatterns = [
     path("apps/<int:pk>/tokens/<int:token_pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("apps/<int:pk>/tokens/revoke-all/", views.tokens_revoke_all, name="tokens_revoke_all"),
     path("apps/<int:pk>/transfer/", team_views.application_transfer, name="application_transfer"),
+    path(
+        "apps/<int:pk>/transfer/withdraw/",
+        team_views.application_transfer_withdraw,
+        name="application_transfer_withdraw",
+    ),
     path("teams/", team_views.team_list, name="team_list"),
     path("teams/<int:pk>/", team_views.team_detail, name="team_detail"),
     path("teams/<int:pk>/invite/", team_views.team_invite, name="team_invite"),
@@ -32,5 +37,13 @@ urlpatterns = [
     path("teams/<int:pk>/leave/", team_views.team_leave, name="team_leave"),
     path("teams/<int:pk>/delete/", team_views.team_delete, name="team_delete"),
     path("teams/<int:pk>/audit/", team_views.team_audit, name="team_audit"),
+    path(
+        "invitations/<int:pk>/accept/", team_views.invitation_waiting_accept, name="invitation_waiting_accept"
+    ),
+    path(
+        "invitations/<int:pk>/decline/",
+        team_views.invitation_waiting_decline,
+        name="invitation_waiting_decline",
+    ),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
 ]

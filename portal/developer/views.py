@@ -24,6 +24,7 @@ from oauth2_provider.models import get_application_model
 
 from portal import confirm, ratelimits
 from portal.clients import selectors, services
+from portal.clients.models import TRANSFER_FIELD
 from portal.clients.proposals import proposed_change_rows
 from portal.developer import once, reveal
 from portal.developer.decorators import terms_accepted
@@ -63,6 +64,7 @@ def _detail_context(app, **extra) -> dict:
         "rotate_form": extra.pop("rotate_form", None) or RotateSecretForm(),
         "active_token_count": selectors.access_token_list_active(application=app).count(),
         "change_rows": proposed_change_rows(application=app),
+        "transfer_pending": TRANSFER_FIELD in app.proposed_changes,
         **extra,
     }
 
@@ -71,7 +73,7 @@ def _detail_context(app, **extra) -> dict:
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
     # The personal team is made on the first visit, so a solo developer never sees a team step.
-    team_personal_get_or_create(user=request.user)
+    team_personal_get_or_create(user=request.user, request=request)
     return render(
         request,
         "developer/application_list.html",
@@ -110,7 +112,7 @@ def terms(request: HttpRequest) -> HttpResponse:
 @ratelimits.per_user("app_register")
 def application_create(request: HttpRequest) -> HttpResponse:
     Application = get_application_model()
-    personal = team_personal_get_or_create(user=request.user)
+    personal = team_personal_get_or_create(user=request.user, request=request)
     teams = team_list_for_permission(user=request.user, permission=Permission.CREATE_APP)
     # With one team (the personal one) there is nothing to choose: the form is not shown and it is used.
     chosen = request.POST if len(teams) > 1 else {"team": str(teams[0].pk)}

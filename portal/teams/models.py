@@ -53,12 +53,18 @@ class Membership(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def pending(self):
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        return self.filter(
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            declined_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
 
 
 class Invitation(models.Model):
     """An invitation by email. The link carries a signature of its id (portal/teams/services.py); it works
-    once, until `expires_at`, and only for a person signed in with this verified address."""
+    once, until `expires_at`, and only for a person signed in with this verified address, who may also
+    decline it."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
@@ -73,6 +79,8 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The invited person said no (from their list of invitations waiting for them): the link stops working.
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
 
@@ -81,7 +89,11 @@ class Invitation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True), name="accepted_or_revoked"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(declined_at__isnull=True) | Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="declined_alone",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -89,4 +101,9 @@ class Invitation(models.Model):
 
     @property
     def is_pending(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.declined_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -30,7 +30,10 @@ class Permission(StrEnum):
     MANAGE_SECRETS = "manage_secrets"  # rotate, reveal a new one, end a grace period
     DELETE_APP = "delete_app"
     REVOKE_ALL_TOKENS = "revoke_all_tokens"
-    TRANSFER_APP = "transfer_app"  # needed in both the team the app leaves and the one it joins
+    # Needed in both the team the app leaves and the one it joins; in the app's team, also to withdraw a
+    # transfer waiting for staff review. Admins decide where an app lives, so taking a move back is theirs
+    # too: a proposer later made developer no longer may, like any other admin power they lost.
+    TRANSFER_APP = "transfer_app"
     MANAGE_MEMBERS = "manage_members"  # invite, revoke invitations, change roles, remove members
     READ_AUDIT = "read_audit"
     DELETE_TEAM = "delete_team"
@@ -64,7 +67,7 @@ _REFUSALS = {
     Permission.MANAGE_SECRETS: "Only a team admin or owner can rotate, reveal or revoke client secrets.",
     Permission.DELETE_APP: "Only a team admin or owner can delete an app.",
     Permission.REVOKE_ALL_TOKENS: "Only a team admin or owner can revoke all of an app's tokens.",
-    Permission.TRANSFER_APP: "Only a team admin or owner can transfer an app.",
+    Permission.TRANSFER_APP: "Only a team admin or owner can transfer an app or withdraw its transfer.",
     Permission.MANAGE_MEMBERS: "Only a team owner can manage its members and invitations.",
     Permission.READ_AUDIT: "Only a team owner can read the team's audit trail.",
     Permission.DELETE_TEAM: "Only a team owner can delete the team.",

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django.core import signing
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404
 
 from portal.audit.models import AuditEvent
@@ -75,6 +76,40 @@ def invitation_list_pending(*, team) -> QuerySet:
 
 def invitation_get_pending(*, team, pk: int) -> Invitation:
     return get_object_or_404(invitation_list_pending(team=team), pk=pk)
+
+
+def verified_addresses(*, user) -> set[str]:
+    """The addresses `user` proved they read (allauth's verified emails), lower-cased: an invitation is
+    theirs only through one of these."""
+    return {
+        address.lower()
+        for address in user.emailaddress_set.filter(verified=True).values_list("email", flat=True)
+    }
+
+
+def _addressed_to(*, user, pending: bool = False) -> QuerySet:
+    invitations = Invitation.objects.pending() if pending else Invitation.objects.all()
+    return (
+        invitations.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=verified_addresses(user=user))
+        .select_related("team", "invited_by")
+    )
+
+
+def invitation_list_for_recipient(*, user) -> QuerySet:
+    """The pending invitations addressed to one of `user`'s verified addresses ("waiting for you"), except
+    to teams they are already in (there is nothing to accept there)."""
+    return (
+        _addressed_to(user=user, pending=True)
+        .exclude(team__memberships__user=user)
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitation_get_for_recipient(*, user, pk: int) -> Invitation:
+    """An invitation addressed to `user`, whatever its state (the service says why a used one no longer
+    works); 404 for anyone else's, so nobody learns of other people's invitations."""
+    return get_object_or_404(_addressed_to(user=user), pk=pk)
 
 
 def invitation_token(invitation: Invitation) -> str:

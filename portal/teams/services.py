@@ -17,9 +17,9 @@ from oauth2_provider.models import get_application_model
 
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
-from portal.teams.models import Invitation, Membership, Team
+from portal.teams.models import TEAM_NAME_MAX_LENGTH, Invitation, Membership, Team
 from portal.teams.roles import Role
-from portal.teams.selectors import invitation_token, owner_count
+from portal.teams.selectors import invitation_token, owner_count, verified_addresses
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -32,21 +32,54 @@ def _display_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def team_personal_get_or_create(*, user) -> Team:
+def personal_team_name(user) -> str:
+    """What a personal team is called: the person's name, else their username (as they appear elsewhere)."""
+    return _display_name(user)[:TEAM_NAME_MAX_LENGTH]
+
+
+def team_personal_get_or_create(*, user, request: HttpRequest | None = None) -> Team:
     """The developer's personal team, made on first use (first visit to the console, first app), so a
-    solo developer sees no team step at all."""
+    solo developer sees no team step at all. Its making is in the team's trail like any other team's."""
     team = Team.objects.filter(personal_for=user).first()
     if team is None:
         try:
             with transaction.atomic():
-                team = Team.objects.create(name=_display_name(user)[:100], personal_for=user)
+                team = Team.objects.create(name=personal_team_name(user), personal_for=user)
                 Membership.objects.create(team=team, user=user, role=Role.OWNER)
+                audit_record(
+                    actor=user,
+                    action=AuditEvent.Action.TEAM_CREATED,
+                    team=team,
+                    changes={"name": team.name, "personal": True},
+                    request=request,
+                )
         except IntegrityError:
-            # Two first requests at once: the other one made it.
+            # Two first requests at once: the other one made it (and recorded it).
             team = Team.objects.get(personal_for=user)
     # An app an operator made for this person (`createapplication --user`) has no team yet: it is theirs,
     # as it was before teams, so it joins their personal team.
     get_application_model().objects.filter(user=user, team__isnull=True).update(team=team)
+    return team
+
+
+@transaction.atomic
+def team_personal_name_follow(*, user, previous_name: str, actor, request: HttpRequest | None) -> Team | None:
+    """After the person's name or username changed: their personal team, named after them, takes the new
+    name. A name someone gave the team by hand (anything but what it was derived from) is kept. Returns
+    the renamed team, or None."""
+    team = Team.objects.select_for_update().filter(personal_for=user).first()
+    name = personal_team_name(user)
+    if team is None or team.name != previous_name[:TEAM_NAME_MAX_LENGTH] or team.name == name:
+        return None
+    before, team.name = team.name, name
+    team.save(update_fields=["name"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TEAM_RENAMED,
+        team=team,
+        changes={"name": [before, name]},
+        request=request,
+    )
     return team
 
 
@@ -126,30 +159,29 @@ def invitation_revoke(*, invitation: Invitation, actor, request: HttpRequest | N
     )
 
 
-def _verified_addresses(user) -> set[str]:
-    # allauth's record of which addresses the person proved they read.
-    return {
-        address.lower()
-        for address in user.emailaddress_set.filter(verified=True).values_list("email", flat=True)
-    }
-
-
-@transaction.atomic
-def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | None) -> Membership:
-    """Join the team. Only once, before it expires, and only for the person who proved they read the
-    invited address (allauth's verified email)."""
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+def _usable_by(invitation: Invitation, user) -> None:
+    """The one rule for answering an invitation (accepting or declining it): only once, before it expires,
+    and only by the person who proved they read the invited address (allauth's verified email)."""
     if invitation.accepted_at is not None:
         raise TeamError("This invitation was already used.")
     if invitation.revoked_at is not None:
         raise TeamError("This invitation was withdrawn. Ask the team's owner for a new one.")
+    if invitation.declined_at is not None:
+        raise TeamError("This invitation was declined. Ask the team's owner for a new one.")
     if invitation.expires_at <= timezone.now():
         raise TeamError("This invitation has expired. Ask the team's owner for a new one.")
-    if invitation.email.lower() not in _verified_addresses(user):
+    if invitation.email.lower() not in verified_addresses(user=user):
         raise TeamError(
             f"This invitation is for {invitation.email}. Sign in with the account that has that address, "
-            "verified, to accept it."
+            "verified, to accept or decline it."
         )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | None) -> Membership:
+    """Join the team (from the emailed link or from the list of invitations waiting for the person)."""
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    _usable_by(invitation, user)
     if Membership.objects.filter(team=invitation.team, user=user).exists():
         raise TeamError(f"You are already a member of {invitation.team.name}.")
     membership = Membership.objects.create(team=invitation.team, user=user, role=invitation.role)
@@ -164,6 +196,24 @@ def invitation_accept(*, invitation: Invitation, user, request: HttpRequest | No
         request=request,
     )
     return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user, request: HttpRequest | None) -> Invitation:
+    """The invited person says no: the link stops working, and the team's trail says who declined (the
+    owner can invite again)."""
+    invitation = Invitation.objects.select_for_update().select_related("team").get(pk=invitation.pk)
+    _usable_by(invitation, user)
+    invitation.declined_at = timezone.now()
+    invitation.save(update_fields=["declined_at"])
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.TEAM_INVITATION_DECLINED,
+        team=invitation.team,
+        changes={"email": invitation.email, "role": invitation.role},
+        request=request,
+    )
+    return invitation
 
 
 def _keeps_an_owner(membership: Membership, *, new_role: str | None) -> None:

@@ -41,6 +41,7 @@ def test_audit_log_lists_everything_newest_first(staff_client, events):
         "review.untrusted",
         "secret.rotated",
         "app.created",
+        "team.created",  # alice's personal team, made for her first app
     ]
 
 

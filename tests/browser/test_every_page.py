@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from playwright.sync_api import Browser, Page, expect
@@ -108,6 +109,15 @@ def portal_data(alice, erin, sam, make_app, current_terms):
     erins = team_create(user=erin, name="Erin's team", request=None)
     Membership.objects.create(team=erins, user=alice, role="viewer")
     viewed, _ = make_app(erin, name="Erin's App", team=erins)
+    # An invitation waits for alice on her team list (to her verified address).
+    EmailAddress.objects.get_or_create(user=alice, email=alice.email, defaults={"verified": True})
+    invitation_create(
+        team=team_create(user=erin, name="Erin's studio", request=None),
+        email=alice.email,
+        role="developer",
+        actor=erin,
+        request=None,
+    )
     return {
         "trusted": trusted,
         "consent": consent,

@@ -1,7 +1,8 @@
 """Teams in Chromium: Ann creates the team Acme and invites Ben (the email is read from the outbox of the
 live server, which runs in this process), Ben accepts; as a developer Ben edits the app but has no rotate
 button, and a forged rotate POST is refused (403); Ann makes Ben an admin and Ben rotates the secret; Ann
-removes Ben, and Ben's very next request to the app is a 404."""
+removes Ben, and Ben's very next request to the app is a 404. And Ben answers the invitations waiting on
+his team list."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
 from portal.teams.models import Team
+from portal.teams.services import invitation_create, team_create
 from portal.terms.services import terms_accept
 from tests.helpers.accounts import browser_reauthenticate, browser_sign_in
 from tests.helpers.constants import PASSWORD
@@ -106,3 +108,32 @@ def test_ann_and_ben_manage_an_app_together(
         expect(ben_page.get_by_test_id("error-404")).to_be_visible()
     finally:
         ben_context.close()
+
+
+def test_ben_answers_the_invitations_waiting_on_his_team_list(live_server, page: Page):
+    """Two invitations wait for Ben: he declines one and accepts the other from his team list (htmx swaps
+    the list in place: the invitation goes, the joined team appears, the outcome is said)."""
+    base = live_server.url
+    ann, ben = make_user("ann"), make_user("ben")
+    for name in ("Acme Inc.", "Spam Co"):
+        team = team_create(user=ann, name=name, request=None)
+        invitation_create(team=team, email="ben@example.com", role="developer", actor=ann, request=None)
+    browser_sign_in(page, base, "ben", PASSWORD)
+    page.goto(f"{base}/developer/teams/")
+    waiting = page.get_by_test_id("invitations-waiting")
+    expect(waiting.get_by_test_id("waiting-invitation")).to_have_count(2)
+    # A swap in place, not a new page: a marker set on the window survives it.
+    page.evaluate("window.stillHere = true")
+
+    page.get_by_role("button", name="Decline the invitation to Spam Co").click()
+    expect(page.get_by_test_id("teams-notice")).to_have_text(
+        "You declined the invitation to Spam Co; its link no longer works."
+    )
+    expect(waiting.get_by_test_id("waiting-invitation")).to_have_count(1)
+
+    page.get_by_role("button", name="Accept and join Acme Inc.").click()
+    expect(page.get_by_test_id("teams-notice")).to_have_text("You joined Acme Inc. as developer.")
+    expect(page.get_by_test_id("invitations-waiting")).to_have_count(0)
+    expect(page.get_by_test_id("team-row").filter(has_text="Acme Inc.")).to_contain_text("Developer")
+    assert page.evaluate("window.stillHere") is True
+    assert Team.objects.get(name="Acme Inc.").memberships.filter(user=ben, role="developer").exists()

@@ -1,4 +1,4 @@
-"""Staff review: an htmx request's header and what tokens an app holds."""
+"""Staff review: an htmx request's header, what tokens an app holds, and the audit events a test made."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
+from portal.audit.models import AuditEvent
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def audit_events_but_personal_teams():
+    """Every audit event but the making of the app owner's personal team (a fixture's first app makes it),
+    to check that a refused or rolled-back action recorded nothing."""
+    return AuditEvent.objects.exclude(action=AuditEvent.Action.TEAM_CREATED)
 
 
 def token_counts(app) -> dict[str, int]:

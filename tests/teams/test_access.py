@@ -18,7 +18,7 @@ from portal.clients.models import ClientSecret
 from portal.teams.models import Invitation, Membership
 from portal.terms.services import terms_accept
 from tests.helpers.accounts import sign_in_recently_authenticated
-from tests.helpers.teams import ROLES, team_with_roles
+from tests.helpers.teams import ROLES, make_user, team_with_roles
 
 OK, CONFIRM, REDIRECT, FORBIDDEN, MISSING = 200, "confirm", 302, 403, 404
 
@@ -36,6 +36,8 @@ APP_URLS = [
     ("post", "/developer/apps/{app}/tokens/revoke-all/", {"name": "wrong"}, "admin", OK),
     ("get", "/developer/apps/{app}/transfer/", None, "admin", OK),
     ("post", "/developer/apps/{app}/transfer/", {"team": "999999"}, "admin", OK),
+    # No transfer waits for this app: an allowed member is told so, on the app's page.
+    ("post", "/developer/apps/{app}/transfer/withdraw/", {}, "admin", REDIRECT),
 ]
 TEAM_URLS = [
     ("get", "/developer/teams/{team}/", None, "viewer", OK),
@@ -46,6 +48,12 @@ TEAM_URLS = [
     ("post", "/developer/teams/{team}/leave/", {}, "viewer", CONFIRM),
     ("post", "/developer/teams/{team}/delete/", {}, "owner", CONFIRM),
     ("get", "/developer/teams/{team}/audit/", None, "owner", OK),
+]
+# Answering an invitation from one's list: only the person it is addressed to (a verified address), whatever
+# their role in the team; for anyone else, members and owners included, it does not exist.
+RECIPIENT_URLS = [
+    ("post", "/developer/invitations/{invitation}/accept/", {}),
+    ("post", "/developer/invitations/{invitation}/decline/", {}),
 ]
 RANK = {role: index for index, role in enumerate(reversed(ROLES))}  # viewer 0 ... owner 3
 
@@ -120,6 +128,25 @@ def test_every_team_and_app_url_for_every_role(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("who", ["non-member", *ROLES])
+@pytest.mark.parametrize(("method", "template", "data"), RECIPIENT_URLS)
+def test_only_the_invited_person_answers_an_invitation(
+    client, charlie, acme, who, method, template, data, htmx
+):
+    team, _app, members, ids = acme
+    sign_in_recently_authenticated(client, charlie if who == "non-member" else members[who])
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    assert getattr(client, method)(template.format(**ids), data, **headers).status_code == MISSING
+    assert Invitation.objects.get(pk=ids["invitation"]).is_pending
+    # The person it is addressed to gets the answer (the list's fragment with htmx, else back to the list).
+    client.force_login(make_user("new"))
+    response = getattr(client, method)(template.format(**ids), data, **headers)
+    assert response.status_code == (OK if htmx else REDIRECT)
+    assert not Invitation.objects.get(pk=ids["invitation"]).is_pending
+
+
+@pytest.mark.django_db
 def test_a_non_member_does_not_see_the_team_or_its_apps(client, charlie, acme):
     team, app, _members, _ids = acme
     client.force_login(charlie)
@@ -156,6 +183,6 @@ def test_the_team_page_shows_only_the_controls_the_role_allows(client, acme, rol
 @pytest.mark.django_db
 def test_anonymous_visitors_are_asked_to_sign_in_for_team_pages(client, acme):
     _team, _app, _members, ids = acme
-    for method, template, _data, _least, _allowed in TEAM_URLS:
+    for method, template, *_rest in TEAM_URLS + RECIPIENT_URLS:
         response = getattr(client, method)(template.format(**ids))
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

@@ -6,6 +6,10 @@ grant, and the deprecated grants staff may allow. A client-credentials token act
 carry only the API scopes (`read`, `write`), whatever else the app may do; an app whose grants are all
 machine-to-machine never obtains a person's scopes at all. Staff approve an app's grants, so this derives
 the approved scopes from them rather than asking developers to list scopes too.
+
+`openid` also needs a key to sign ID tokens with: an app without a signing algorithm (one made by DOT's
+`createapplication` without `--algorithm`, or adopted from a DOT install) is refused `openid` as
+`invalid_scope` up front, where DOT would fail while signing, after the code was spent (a 500).
 """
 
 from __future__ import annotations
@@ -28,4 +32,6 @@ def allowed_scopes(application, *, grant_type: str | None) -> frozenset[str]:
     user_facing = set(application.effective_grant_types()) - MACHINE_GRANTS
     if grant_type in MACHINE_REQUEST_GRANT_TYPES or not user_facing:
         return every - PERSON_SCOPES
+    if application.algorithm == application.NO_ALGORITHM:
+        return every - {"openid"}
     return every

@@ -234,3 +234,27 @@ def test_an_app_that_signs_people_in_still_gets_openid_and_groups(live_server, a
     _browser, oauth, token = tokens_for(live_server.url, app, secret, "erin", scope="openid groups read")
     assert set(token["scope"].split()) == {"openid", "groups", "read"}
     assert oauth.get(f"{live_server.url}/api/groups").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_app_without_a_signing_algorithm_is_refused_openid_not_a_server_error(
+    live_server, alice, erin, make_app
+):
+    # An app made by DOT's createapplication without --algorithm (or adopted from a DOT install) has no
+    # key to sign ID tokens with: DOT failed while signing, after the code was spent.
+    app, secret = make_app(alice)
+    app.algorithm = app.NO_ALGORITHM
+    app.save(update_fields=["algorithm"])
+    browser = sign_in(live_server.url, "erin")
+    oauth = OAuth2Session(
+        app.client_id,
+        secret,
+        scope="openid read",
+        redirect_uri=LOOPBACK_CALLBACK,
+        code_challenge_method="S256",
+    )
+    callback = authorize(browser, oauth, live_server.url, random.token_urlsafe(48), random.token_urlsafe(16))
+    assert "error=invalid_scope" in callback
+    # Without openid the same app signs people in as before.
+    _browser, _oauth, token = tokens_for(live_server.url, app, secret, "erin", scope="read")
+    assert token["scope"] == "read" and "id_token" not in token

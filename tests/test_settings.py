@@ -43,7 +43,8 @@ def test_nothing_set_is_a_debug_site_on_sqlite():
 
 def test_database_url_selects_postgresql():
     result = _load_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/test")
-    assert result.stdout.strip() == "True django.db.backends.postgresql"
+    # Django's PostgreSQL backend with the portal's cheaper health check (portal/db/postgresql/base.py).
+    assert result.stdout.strip() == "True portal.db.postgresql"
 
 
 def test_production_without_secret_key_stops_with_a_clear_error():

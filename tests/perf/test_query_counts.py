@@ -18,8 +18,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import resolve
 from django.utils import timezone
+from django.views.debug import SafeExceptionReporterFilter
 from oauth2_provider.models import (
     get_access_token_model,
     get_grant_model,
@@ -289,3 +292,22 @@ def test_a_listener_of_app_authorized_still_hears_of_each_token(client, apps):
         app_authorized.disconnect(listener)
     assert response.status_code == 200
     assert heard == [machine.pk]
+
+
+@pytest.mark.django_db
+def test_the_token_endpoint_needs_no_csrf_token_and_hides_the_secret_from_error_reports(apps, rf):
+    # The token view sets the marks DOT's decorators set (csrf_exempt, login_required=False, the sensitive
+    # POST parameters) without building wrappers per request; a client posts with no CSRF token.
+    machine, secret = apps["machine"]
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(
+        "/o/token/",
+        {"grant_type": "client_credentials", "client_secret": secret, "client_id": machine.client_id},
+    )
+    assert response.status_code == 200
+    view = resolve("/o/token/").func
+    assert view.csrf_exempt is True and view.login_required is False
+    request = rf.post("/o/token/", {"grant_type": "client_credentials", "client_secret": secret})
+    view(request)
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["client_secret"] != secret and shown["grant_type"] == "client_credentials"

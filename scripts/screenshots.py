@@ -47,6 +47,7 @@ PAGES = [
     ("developer-app-detail", "/developer/", "alice", ["Alice's Demo App (trusted)"], LAPTOP),
     ("developer-app-edit", "/developer/", "alice", ["Alice's Demo App (trusted)", "Edit"], LAPTOP),
     ("developer-register", "/developer/apps/new/", "alice", [], LAPTOP),
+    ("developer-teams", "/developer/teams/", "alice", [], LAPTOP),
     ("staff-queue", "/staff/queue/", "staff", [], LAPTOP),
     ("staff-review", "/staff/queue/", "staff", ["Alice's Second App (pending review)"], LAPTOP),
     ("staff-audit-log", "/staff/audit/", "staff", [], LAPTOP),
@@ -76,12 +77,19 @@ def totp(secret: str) -> str:
     return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
+_used_codes: set[str] = set()
+
+
 def sign_in(page, base: str, username: str, totp_secret: str = "") -> None:
     page.goto(f"{base}/accounts/login/")
     page.get_by_placeholder("Username or email").fill(username)
     page.get_by_label("Password:").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret and "/2fa/authenticate" in page.url:
+        # allauth refuses a code used before (replay protection): wait for the next 30-second code.
+        while totp(totp_secret) in _used_codes:
+            time.sleep(1)
+        _used_codes.add(totp(totp_secret))
         page.get_by_label("Code").fill(totp(totp_secret))
         page.get_by_role("button", name="Sign In", exact=True).click()
     page.get_by_test_id("signed-in-as").wait_for()

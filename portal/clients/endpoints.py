@@ -17,6 +17,7 @@ from urllib.parse import unquote_plus
 from django.http import HttpRequest, HttpResponse
 
 from portal.ratelimits import client_ip, hit, refused_oauth
+from portal.usage import errorlog
 
 
 def presented_client_id(request: HttpRequest) -> str | None:
@@ -32,15 +33,22 @@ def presented_client_id(request: HttpRequest) -> str | None:
     return request.POST.get("client_id") or None
 
 
-def refused_by_limits(request: HttpRequest, *, address_limit: str, client_limit: str) -> HttpResponse | None:
+def refused_by_limits(
+    request: HttpRequest, *, address_limit: str, client_limit: str, endpoint: str
+) -> HttpResponse | None:
     """The 429 (or 503) to answer when this request is over its limit per address or per client id;
-    None when it may go on."""
+    None when it may go on. A 429 is logged for the app the request names, at `endpoint` (errorlog's
+    TOKEN, INTROSPECT or REVOKE), for its developer's usage page."""
     decision = hit(address_limit, key=client_ip(request))
+    client_id = presented_client_id(request)
+    if decision.allowed and client_id is not None:
+        decision = hit(client_limit, key=client_id)
     if decision.allowed:
-        client_id = presented_client_id(request)
-        if client_id is not None:
-            decision = hit(client_limit, key=client_id)
-    return None if decision.allowed else refused_oauth(decision)
+        return None
+    refused = refused_oauth(decision)
+    if refused.status_code == 429:
+        errorlog.rate_limited_record(client_id=client_id, endpoint=endpoint)
+    return refused
 
 
 def json_error(response: HttpResponse) -> HttpResponse:

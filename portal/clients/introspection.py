@@ -53,13 +53,12 @@ class IntrospectTokenView(DOTIntrospectTokenView):
         if request.method != "POST":
             return super().dispatch(request, *args, **kwargs)
         refused = refused_by_limits(
-            request, address_limit="token_use_address", client_limit="token_use_client"
+            request,
+            address_limit="token_use_address",
+            client_limit="token_use_client",
+            endpoint=errorlog.INTROSPECT,
         )
         if refused is not None:
-            if refused.status_code == 429:
-                errorlog.rate_limited_record(
-                    client_id=presented_client_id(request), endpoint=errorlog.INTROSPECT
-                )
             return refused
         response = super().dispatch(request, *args, **kwargs)
         if response.status_code >= 400 and getattr(request, "oauth2_client", None) is None:

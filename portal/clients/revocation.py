@@ -25,11 +25,12 @@ class RevokeTokenView(dot_views.RevokeTokenView):
     @method_decorator(sensitive_post_parameters("client_secret", "token"))
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         refused = refused_by_limits(
-            request, address_limit="token_use_address", client_limit="token_use_client"
+            request,
+            address_limit="token_use_address",
+            client_limit="token_use_client",
+            endpoint=errorlog.REVOKE,
         )
         if refused is not None:
-            if refused.status_code == 429:
-                errorlog.rate_limited_record(client_id=presented_client_id(request), endpoint=errorlog.REVOKE)
             return refused
         response = super().post(request, *args, **kwargs)
         if response.status_code >= 400:

@@ -44,10 +44,10 @@ class TokenView(dot_views.TokenView):
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # What DOT's sensitive_post_parameters decorator sets, set here without building a wrapper.
         request.sensitive_post_parameters = SENSITIVE_POST_PARAMETERS  # type: ignore[attr-defined]
-        refused = refused_by_limits(request, address_limit="token_address", client_limit="token_client")
+        refused = refused_by_limits(
+            request, address_limit="token_address", client_limit="token_client", endpoint=errorlog.TOKEN
+        )
         if refused is not None:
-            if refused.status_code == 429:
-                errorlog.rate_limited_record(client_id=presented_client_id(request), endpoint=errorlog.TOKEN)
             return refused
         response = self.authorization_flow_token_response(request)
         if response.status_code >= 400:

@@ -19,13 +19,6 @@ from portal.usage import charts, counters, errorlog, services
 from portal.usage.models import IntegrationError, Kind, UsageDaily
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _stored(app) -> dict[str, int]:
     return {row.kind: row.count for row in UsageDaily.objects.filter(application=app)}
 

@@ -10,7 +10,6 @@ import json
 import pytest
 import requests
 from django.core import serializers
-from django.core.cache import cache
 from django.test import RequestFactory
 
 from portal import envconfig
@@ -21,18 +20,6 @@ from tests.helpers.oauth import sign_in, tokens_for
 
 INTROSPECT = "/o/introspect/"
 REVOKE = "/o/revoke_token/"
-
-
-@pytest.fixture(autouse=True)
-def _allow_plain_http_to_the_test_server(monkeypatch):
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _post(base: str, path: str, data: dict, auth=None) -> requests.Response:

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from django.core import serializers
-from django.core.cache import cache
 from django.core.management import call_command
 
 from portal import envconfig
@@ -25,18 +24,6 @@ from tests.helpers.constants import LOOPBACK_CALLBACK, PASSWORD
 from tests.helpers.oauth import sign_in, tokens_for
 
 TOKEN = "/o/token/"
-
-
-@pytest.fixture(autouse=True)
-def _allow_plain_http_to_the_test_server(monkeypatch):
-    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _machine_token(base: str, client_id: str, secret: str, **extra) -> requests.Response:
